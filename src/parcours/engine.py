@@ -14,6 +14,7 @@ from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
@@ -29,7 +30,7 @@ IBIS_TYPES: dict[str, dt.DataType] = {
     "float64": dt.float64,
     "int64": dt.int64,
     "boolean": dt.boolean,
-    "timestamp": dt.timestamp,
+    "timestamp": dt.Timestamp(scale=6),  # microseconds, as DuckDB, Spark and Parquet keep them
     "date": dt.date,
 }
 
@@ -44,6 +45,16 @@ _SPARK_PATTERNS = {
 def ibis_schema(spec: TableSpec) -> ibis.Schema:
     """The Ibis schema of a canonical table."""
     return ibis.schema({c.name: IBIS_TYPES[c.dtype] for c in spec.columns})
+
+
+def conform(table: ibis.Table, spec: TableSpec) -> ibis.Table:
+    """``table``'s columns of ``spec``, in order, cast to the canonical types."""
+    return table.select(**{n: table[n].cast(t) for n, t in ibis_schema(spec).items()})
+
+
+def arrow_rows(rows: list[dict[str, Any]], spec: TableSpec) -> pa.Table:
+    """Python rows as an Arrow table with the canonical schema of ``spec``."""
+    return pa.Table.from_pylist(rows, schema=ibis_schema(spec).to_pyarrow())
 
 
 def spark_pattern(strftime_format: str) -> str:
@@ -72,10 +83,11 @@ class Engine:
         Spark only: where tables are kept as Parquet folders between sessions.
     """
 
-    def __init__(self, backend: Any, tables_dir: Path | None = None) -> None:
+    def __init__(self, backend: Any, tables_dir: Path | None = None, session: Any = None) -> None:
         self.con = backend
         self.name: str = backend.name
         self.tables_dir = tables_dir
+        self.session = session
         if self.name == "pyspark":
             self._register_spark_tables()
 
@@ -93,7 +105,8 @@ class Engine:
                 return cls(ibis.duckdb.connect(str(path), read_only=read_only))
             except Exception as e:  # duckdb raises IOException for a locked or corrupt file
                 raise EngineError(f"opening {path.name}: {e}") from e
-        return cls(ibis.pyspark.connect(spark_session(config)), workspace_dir / "spark-tables")
+        session = spark_session(config)
+        return cls(ibis.pyspark.connect(session), workspace_dir / "spark-tables", session)
 
     def close(self) -> None:
         if self.name == "duckdb":
@@ -118,6 +131,14 @@ class Engine:
     def forget(self, name: str) -> None:
         """Drop a view made by ``read_parquet``."""
         self.con.drop_view(name, force=True)
+
+    def from_arrow(self, data: pa.Table, name: str) -> ibis.Table:
+        """Small Python-side rows (a summary, a log line) as a table of the engine."""
+        if self.name == "duckdb":
+            return ibis.memtable(data)
+        # Not ibis.memtable: on Spark it goes through pandas, which turns null text into 'NaN'.
+        self.session.createDataFrame(data).createOrReplaceTempView(name)
+        return self.con.table(name)
 
     def execute(self, expr: ibis.Expr) -> Any:
         return self.con.execute(expr)
@@ -150,7 +171,7 @@ class Engine:
         tmp = self.tables_dir / f"{name}.new"
         old = self.tables_dir / f"{name}.old"
         shutil.rmtree(tmp, ignore_errors=True)
-        self.con._session.sql(self.con.compile(expr)).write.parquet(str(tmp))
+        self.session.sql(self.con.compile(expr)).write.parquet(str(tmp))
         if final.exists():
             final.rename(old)
         tmp.rename(final)

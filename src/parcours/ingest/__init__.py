@@ -18,7 +18,7 @@ from pathlib import Path
 import ibis
 
 from parcours.config import SourceConfig, load_mapping
-from parcours.engine import ibis_schema
+from parcours.engine import arrow_rows, conform
 from parcours.errors import Problem, UserInputError
 from parcours.ingest.mapping import plan_columns
 from parcours.ingest.readers import LINE, Progress, stage_file
@@ -214,7 +214,7 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
     )
     if not engine.has_table(spec.name):
         summary.new = int(engine.execute(latest.count()))
-        engine.write(spec.name, latest.cast(ibis_schema(spec)), stage="ingest")
+        engine.write(spec.name, conform(latest, spec), stage="ingest")
         return
     existing = engine.table(spec.name)
     content = [c for c in columns if c not in spec.key and c not in (SOURCE_FILE, SOURCE_LINE, INGESTED_AT)]
@@ -236,15 +236,14 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
     )
     kept = existing.anti_join(changed, list(spec.key))
     engine.write(
-        spec.name,
-        kept.select(columns).cast(ibis_schema(spec)).union(changed.cast(ibis_schema(spec))),
+        spec.name, conform(kept, spec).union(conform(changed, spec)),
         stage="ingest",
     )
 
 
 def _replace_rows(engine, spec: TableSpec, new: ibis.Table, summary: FileSummary) -> None:
     """Replace the rows this file wrote to a system table before with ``new``."""
-    new = new.select(spec.column_names).cast(ibis_schema(spec))
+    new = conform(new, spec)
     if engine.has_table(spec.name):
         old = engine.table(spec.name)
         mine = (
@@ -252,7 +251,7 @@ def _replace_rows(engine, spec: TableSpec, new: ibis.Table, summary: FileSummary
             & (old[SOURCE] == summary.source)
             & (old[SOURCE_FILE] == summary.file)
         )
-        new = old.filter(~mine).select(spec.column_names).cast(ibis_schema(spec)).union(new)
+        new = conform(old.filter(~mine), spec).union(new)
     engine.write(spec.name, new, stage="ingest")
 
 
@@ -284,7 +283,7 @@ def _write_findings(engine, summary: FileSummary, now) -> None:
     ]
     if not rows and not engine.has_table(DATA_QUALITY.name):
         return
-    table = ibis.memtable(rows, schema=ibis_schema(DATA_QUALITY))
+    table = engine.from_arrow(arrow_rows(rows, DATA_QUALITY), "_findings")
     _replace_rows(engine, DATA_QUALITY, table, summary)
 
 
@@ -295,7 +294,7 @@ def _write_log(engine, summary: FileSummary, sha256: str, now) -> None:
         "rows_new": summary.new, "rows_updated": summary.updated,
         "rows_quarantined": summary.quarantined, INGESTED_AT: now,
     }
-    log = ibis.memtable([row], schema=ibis_schema(INGEST_LOG))
+    log = engine.from_arrow(arrow_rows([row], INGEST_LOG), "_ingest_log_row")
     if engine.has_table(INGEST_LOG.name):
-        log = engine.table(INGEST_LOG.name).cast(ibis_schema(INGEST_LOG)).union(log)
+        log = conform(engine.table(INGEST_LOG.name), INGEST_LOG).union(conform(log, INGEST_LOG))
     engine.write(INGEST_LOG.name, log, stage="ingest")

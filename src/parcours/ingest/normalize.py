@@ -14,7 +14,9 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]{2,}$"
 
 def blank_to_null(text: ibis.StringValue) -> ibis.StringValue:
     """Trim white space; empty text becomes null."""
-    return text.strip().nullif("")
+    # Not StringValue.strip(): on Spark, ibis 12 spells its character set with escapes
+    # Spark does not know ('\\f', '\\v'), so 'f' and 'v' get trimmed too.
+    return text.re_replace(r"^\s+|\s+$", "").nullif("")
 
 
 def email(text: ibis.StringValue) -> ibis.StringValue:

@@ -142,31 +142,29 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
         )
     decimal = source.decimal or _detect_decimal(parsed[1:])
 
-    ragged: list[str] = []
+    ragged: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        where = f"line {row.number + 1}" if row.number is not None else f"row {row.text[:40]!r}"
-        ragged.append(f"{where} has {row.actual_columns} fields, expected {row.expected_columns}")
+        ragged.append(row.actual_columns)
         return "skip"
 
-    reader = pacsv.open_csv(
-        _CountingFile(path.open("rb"), progress),
-        read_options=pacsv.ReadOptions(
-            encoding=encoding, block_size=BLOCK_BYTES, column_names=header, skip_rows=1
-        ),
-        parse_options=pacsv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types={h: pa.string() for h in header},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-        ),
-    )
     def batches() -> Iterator[pa.RecordBatch]:
         try:
-            yield from reader
+            yield from pacsv.open_csv(
+                _CountingFile(path.open("rb"), progress),
+                read_options=pacsv.ReadOptions(
+                    encoding=encoding, block_size=BLOCK_BYTES, column_names=header, skip_rows=1
+                ),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={h: pa.string() for h in header},
+                    strings_can_be_null=True,
+                    quoted_strings_can_be_null=True,
+                    null_values=[""],
+                ),
+            )
         except pa.ArrowInvalid as e:
             message = str(e)
             if "UTF8" in message or "utf-8" in message.lower():
@@ -182,15 +180,33 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
 
     rows = _write_staging(batches(), header, out, first_line=2)
     if ragged:
-        more = f" (and {len(ragged) - 3} more)" if len(ragged) > 3 else ""
+        bad = _ragged_lines(path, encoding, delimiter, len(header))
+        shown = "; ".join(f"line {n} has {k} fields" for n, k in bad[:3])
+        more = f" (and {len(ragged) - 3} more lines)" if len(ragged) > 3 else ""
         raise UserInputError(
             Problem(
-                "; ".join(ragged[:3]) + more,
+                f"{shown}{more}, expected {len(header)}",
                 file=path.name,
                 hint=f"check the delimiter ({delimiter!r}) and the quoting; nothing was loaded",
             )
         )
     return Staged(out, header, rows, decimal)
+
+
+def _ragged_lines(path: Path, encoding: str, delimiter: str, expected: int) -> list[tuple[int, int]]:
+    """The first lines whose field count is wrong (read again, only when there are some)."""
+    found: list[tuple[int, int]] = []
+    with path.open(encoding=encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        next(reader, None)
+        start = reader.line_num + 1
+        for fields in reader:
+            if fields and len(fields) != expected:
+                found.append((start, len(fields)))
+                if len(found) == 3:
+                    break
+            start = reader.line_num + 1
+    return found
 
 
 # -- Parquet --------------------------------------------------------------------------------
