@@ -31,7 +31,8 @@ def test_french_mobiles_normalise_to_the_e164_form_of_libphonenumber(first, rest
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.text(st.characters(exclude_characters="\x00"), max_size=30))  # NUL cannot be a SQL literal
+# NUL and lone surrogates cannot be written in a SQL literal.
+@given(st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30))
 def test_phone_is_either_null_or_e164(text):
     value = run(normalize.phone(ibis.literal(text), "FR"))
     assert value is None or (value.startswith("+") and value[1:].isdigit() and 8 <= len(value) - 1 <= 15)
