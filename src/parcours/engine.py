@@ -98,9 +98,7 @@ class Engine:
         if config.engine == "duckdb":
             path = workspace_dir / config.database
             if read_only and not path.exists():
-                raise UserInputError(
-                    f"{path.name} does not exist yet", hint="ingest data first: parcours ingest"
-                )
+                return cls(ibis.duckdb.connect())  # nothing ingested yet: an empty warehouse
             try:
                 return cls(ibis.duckdb.connect(str(path), read_only=read_only))
             except Exception as e:  # duckdb raises IOException for a locked or corrupt file

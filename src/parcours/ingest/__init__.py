@@ -140,6 +140,8 @@ def _ingest_file(
     config_key: str,
     progress: Callable[[Path], Progress] | None,
 ) -> FileSummary:
+    if not path.is_file():
+        raise UserInputError(Problem("file not found", file=str(path)))
     engine = workspace.engine
     table_mapping = settings.mapping(spec.kind or spec.name)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)

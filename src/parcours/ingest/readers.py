@@ -66,8 +66,6 @@ def file_format(path: Path, source: SourceConfig) -> str:
 
 def stage_file(path: Path, source: SourceConfig, out: Path, progress: Progress | None = None) -> Staged:
     """Read ``path`` into the staging Parquet file ``out``."""
-    if not path.is_file():
-        raise UserInputError(Problem("file not found", file=str(path)))
     fmt = file_format(path, source)
     reader = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl}[fmt]
     return reader(path, source, out, progress or (lambda n: None))
