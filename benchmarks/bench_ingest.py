@@ -38,7 +38,8 @@ def make_file(path: Path, lines: int, seed: int = 1) -> None:
             months = rng.integers(1, 13, n)
             amounts = rng.gamma(2.0, 30.0, n).round(2)
             rows = [
-                f"T{i};C{c};{d:02d}/{m:02d}/2025 10:{i % 60:02d};MAG;{str(a).replace('.', ',')};VALIDE"
+                f"T{i};C{c};{d:02d}/{m:02d}/2025 10:{i % 60:02d};MAG;"
+                f"{str(a).replace('.', ',')};VALIDE"
                 for i, c, d, m, a in zip(ids, customers, days, months, amounts, strict=True)
             ]
             f.write("\n".join(rows) + "\n")
@@ -49,15 +50,30 @@ def run_parcours(path: Path) -> dict:
     from parcours.workspace import Workspace
 
     with tempfile.TemporaryDirectory() as tmp:
-        ws = Workspace.init(Path(tmp) / "ws", sources={"store": {
-            "date_format": "%d/%m/%Y %H:%M",
-            "tables": {"orders": {
-                "rename": {"NUM_TICKET": "order_id", "ID_CLIENT": "customer_id",
-                           "DATE_HEURE": "ordered_at", "CANAL": "channel",
-                           "MONTANT_TTC": "total_amount", "STATUT": "status"},
-                "values": {"channel": {"MAG": "store"}, "status": {"VALIDE": "completed"}},
-            }},
-        }})
+        ws = Workspace.init(
+            Path(tmp) / "ws",
+            sources={
+                "store": {
+                    "date_format": "%d/%m/%Y %H:%M",
+                    "tables": {
+                        "orders": {
+                            "rename": {
+                                "NUM_TICKET": "order_id",
+                                "ID_CLIENT": "customer_id",
+                                "DATE_HEURE": "ordered_at",
+                                "CANAL": "channel",
+                                "MONTANT_TTC": "total_amount",
+                                "STATUT": "status",
+                            },
+                            "values": {
+                                "channel": {"MAG": "store"},
+                                "status": {"VALIDE": "completed"},
+                            },
+                        }
+                    },
+                }
+            },
+        )
         start = time.perf_counter()
         (summary,) = ingest_files(ws, "orders", [path], source="store").files
         seconds = time.perf_counter() - start
@@ -74,7 +90,11 @@ def run_pandas(path: Path) -> dict:
     df["total_amount"] = pd.to_numeric(df["MONTANT_TTC"].str.replace(",", "."), errors="coerce")
     bad = df["ordered_at"].isna() | df["total_amount"].isna() | (df["total_amount"] < 0)
     good = df[~bad].drop_duplicates("NUM_TICKET", keep="last")
-    return {"seconds": time.perf_counter() - start, "rows": len(good), "quarantined": int(bad.sum())}
+    return {
+        "seconds": time.perf_counter() - start,
+        "rows": len(good),
+        "quarantined": int(bad.sum()),
+    }
 
 
 def child(which: str, path: Path) -> None:
@@ -100,13 +120,16 @@ def main() -> None:
         for which in ("parcours", "pandas"):
             out = subprocess.run(
                 [sys.executable, __file__, "--child", which, "--file", str(path)],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             results[which] = json.loads(out.strip().splitlines()[-1])
     lines = [
         f"## Ingestion: {args.lines:,} orders lines, French CSV ({size_mib:,.0f} MiB)",
         "",
-        f"Machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; "
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}; "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
         "| implementation | time (s) | peak RSS (MiB) | rows loaded |",

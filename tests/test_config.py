@@ -23,11 +23,15 @@ def test_every_field_is_rendered_with_its_description():
 
 def test_misspelt_and_invalid_keys_are_all_reported_with_their_dotted_path(tmp_path):
     path = tmp_path / "parcours.yaml"
-    path.write_text(yaml.safe_dump({
-        "engin": "duckdb",
-        "engine": "postgres",
-        "sources": {"pos": {"decimal": ";", "tables": {"order": {}}}},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "engin": "duckdb",
+                "engine": "postgres",
+                "sources": {"pos": {"decimal": ";", "tables": {"order": {}}}},
+            }
+        )
+    )
     with pytest.raises(ConfigError) as info:
         load_config(path)
     problems = info.value.problems

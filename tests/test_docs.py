@@ -21,13 +21,16 @@ def config_keys(model: type[BaseModel]) -> list[str]:
     return keys
 
 
-@pytest.mark.parametrize("key", config_keys(Config) + config_keys(SourceConfig) + [
-    "rename", "constants", "values"])
+@pytest.mark.parametrize(
+    "key", config_keys(Config) + config_keys(SourceConfig) + ["rename", "constants", "values"]
+)
 def test_every_config_key_is_documented(key):
     assert f"`{key}`" in (DOCS / "configuration.md").read_text()
 
 
-@pytest.mark.parametrize("command", [c.name or c.callback.__name__ for c in app.registered_commands])
+@pytest.mark.parametrize(
+    "command", [c.name or c.callback.__name__ for c in app.registered_commands]
+)
 def test_every_command_is_documented(command):
     assert f"`parcours {command}" in (DOCS / "cli.md").read_text()
 

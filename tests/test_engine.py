@@ -25,7 +25,9 @@ def revenue_per_customer(ws):
 
 
 @pytest.mark.spark
-def test_same_transformation_gives_same_result_on_duckdb_and_spark(make_workspace, tmp_path, spark_session):
+def test_same_transformation_gives_same_result_on_duckdb_and_spark(
+    make_workspace, tmp_path, spark_session
+):
     path = write(tmp_path / "orders.csv", ORDERS)
     results = {}
     for engine in ("duckdb", "spark"):
@@ -64,8 +66,13 @@ def test_failed_write_leaves_the_previous_table_intact(workspace):
 
 @pytest.mark.parametrize(
     "query",
-    ["drop table orders", "insert into orders values (1)", "select 1; drop table orders",
-     "create table x as select 1", "update orders set x = 1"],
+    [
+        "drop table orders",
+        "insert into orders values (1)",
+        "select 1; drop table orders",
+        "create table x as select 1",
+        "update orders set x = 1",
+    ],
 )
 def test_sql_refuses_anything_but_one_read_query(workspace, query):
     with pytest.raises(UserInputError, match="read-only"):

@@ -31,7 +31,10 @@ app = typer.Typer(
 WorkspaceOpt = Annotated[
     Path,
     typer.Option(
-        "--workspace", "-w", envvar="PARCOURS_WORKSPACE", file_okay=False,
+        "--workspace",
+        "-w",
+        envvar="PARCOURS_WORKSPACE",
+        file_okay=False,
         help="Workspace folder (parcours.yaml and its data).",
     ),
 ]
@@ -51,8 +54,12 @@ def init(
 
 @app.command()
 def ingest(
-    kind: Annotated[str, typer.Argument(help="customers | orders | order-lines | events | "
-                                             "consents | products | stores")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="customers | orders | order-lines | events | consents | products | stores"
+        ),
+    ],
     paths: Annotated[list[Path], typer.Argument(help="CSV, Parquet or JSON-lines files.")],
     source: Annotated[str | None, typer.Option(help="Source name (sources.NAME).")] = None,
     mapping: Annotated[Path | None, typer.Option(help="Mapping file for this source.")] = None,
@@ -76,13 +83,16 @@ def print_ingest_report(report) -> None:
         console.table(
             None,
             ["file", "kind", "source", "read", "loaded", "new", "updated", "quarantined"],
-            [(f.file, f.kind, f.source, f.read, f.loaded, f.new, f.updated, f.quarantined)
-             for f in report.files],
+            [
+                (f.file, f.kind, f.source, f.read, f.loaded, f.new, f.updated, f.quarantined)
+                for f in report.files
+            ],
         )
     for f in report.files:
         for field, finding, rows, example in f.findings:
-            console.warn(f"{f.file}: {field}: {rows} values set to null ({finding}, "
-                         f"e.g. {example!r})")
+            console.warn(
+                f"{f.file}: {field}: {rows} values set to null ({finding}, e.g. {example!r})"
+            )
         if f.ignored_columns:
             console.warn(f"{f.file}: columns not used: {', '.join(f.ignored_columns)}")
         for problem in f.examples:
@@ -90,8 +100,9 @@ def print_ingest_report(report) -> None:
         if f.quarantined:
             console.err.print(
                 f"{f.file}: {f.quarantined} rows quarantined, {f.loaded} loaded; "
-                "hint: parcours sql \"select * from quarantine\" lists every reason",
-                markup=False, soft_wrap=True,
+                'hint: parcours sql "select * from quarantine" lists every reason',
+                markup=False,
+                soft_wrap=True,
             )
     for failure in report.failures:
         console.error(str(failure.problem))
@@ -163,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:
         if os.environ.get("PARCOURS_DEBUG"):
             traceback.print_exc()
-        console.error(f"internal error: {type(e).__name__}: {e}; set PARCOURS_DEBUG=1 for the traceback")
+        console.error(
+            f"internal error: {type(e).__name__}: {e}; set PARCOURS_DEBUG=1 for the traceback"
+        )
         return 1
     return code if isinstance(code, int) else 0

@@ -25,7 +25,9 @@ class Section(BaseModel):
 class SparkConfig(Section):
     """How to reach Spark when ``engine: spark``."""
 
-    master: str = Field("local[*]", description="Spark master URL (`local[*]`, `spark://host:7077`).")
+    master: str = Field(
+        "local[*]", description="Spark master URL (`local[*]`, `spark://host:7077`)."
+    )
     conf: dict[str, str] = Field(
         default_factory=dict, description="Extra Spark settings, e.g. spark.executor.memory: 4g."
     )
@@ -52,7 +54,8 @@ class TableMapping(Section):
         default_factory=dict, description="Source column -> canonical column."
     )
     constants: dict[str, str] = Field(
-        default_factory=dict, description="Canonical column -> value for every row (channel: store)."
+        default_factory=dict,
+        description="Canonical column -> value for every row (channel: store).",
     )
     values: dict[str, dict[str, str]] = Field(
         default_factory=dict,
@@ -101,9 +104,7 @@ class Config(Section):
     engine: Literal["duckdb", "spark"] = Field(
         "duckdb", description="duckdb (embedded file, the default) or spark."
     )
-    database: str = Field(
-        "parcours.duckdb", description="DuckDB file, relative to the workspace."
-    )
+    database: str = Field("parcours.duckdb", description="DuckDB file, relative to the workspace.")
     spark: SparkConfig = Field(default_factory=SparkConfig, description="Spark connection.")
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig, description="Assumed values.")
     sources: dict[str, SourceConfig] = Field(
@@ -112,9 +113,7 @@ class Config(Section):
 
 
 def _problems(error: ValidationError) -> list[str]:
-    return [
-        f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
-    ]
+    return [f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()]
 
 
 def _read_yaml(path: Path) -> Any:
@@ -127,7 +126,9 @@ def _read_yaml(path: Path) -> Any:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
-        raise ConfigError(str(path), [f"{where}not valid YAML ({getattr(e, 'problem', e)})"]) from None
+        raise ConfigError(
+            str(path), [f"{where}not valid YAML ({getattr(e, 'problem', e)})"]
+        ) from None
 
 
 def load_config(path: str | Path) -> Config:

@@ -48,10 +48,16 @@ def _fmt(value: Any) -> str:
 def file_progress() -> Iterator[Any]:
     """A progress bar per file, by bytes read; silent when output is not a terminal."""
     bar = Progress(
-        TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     )
     with bar:
+
         def for_file(path: Path):
             task = bar.add_task(path.name, total=path.stat().st_size)
             return lambda n: bar.advance(task, n)

@@ -36,9 +36,21 @@ IBIS_TYPES: dict[str, dt.DataType] = {
 
 # strftime directives -> Spark datetime patterns, for the formats users write in config.
 _SPARK_PATTERNS = {
-    "%d": "dd", "%m": "MM", "%Y": "yyyy", "%y": "yy", "%H": "HH", "%M": "mm", "%S": "ss",
-    "%f": "SSSSSS", "%b": "MMM", "%B": "MMMM", "%j": "DDD", "%p": "a", "%I": "hh",
-    "%z": "Z", "%%": "%",
+    "%d": "dd",
+    "%m": "MM",
+    "%Y": "yyyy",
+    "%y": "yy",
+    "%H": "HH",
+    "%M": "mm",
+    "%S": "ss",
+    "%f": "SSSSSS",
+    "%b": "MMM",
+    "%B": "MMMM",
+    "%j": "DDD",
+    "%p": "a",
+    "%I": "hh",
+    "%z": "Z",
+    "%%": "%",
 }
 
 

@@ -54,7 +54,9 @@ class ConfigError(ParcoursError):
     def __init__(self, file: str, problems: list[str], *, hint: str | None = None) -> None:
         self.file = file
         self.problems = problems
-        head = f"{file}: " + problems[0] if len(problems) == 1 else f"{file}: {len(problems)} problems"
+        head = (
+            f"{file}: " + problems[0] if len(problems) == 1 else f"{file}: {len(problems)} problems"
+        )
         super().__init__(Problem(head, hint=hint))
 
 

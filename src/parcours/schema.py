@@ -6,7 +6,7 @@ these specs; a table or column name is spelled here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Dtype = Literal["string", "float64", "int64", "boolean", "timestamp", "date", "json"]
@@ -117,16 +117,37 @@ ORDERS = TableSpec(
         C("order_id", "string", "The order's id in its source.", required=True),
         C("customer_id", "string", "The source's customer id; empty for an anonymous sale."),
         C("ordered_at", "timestamp", "When the order was placed.", required=True),
-        C("channel", "string", "Sales channel.", required=True, vocabulary=ORDER_CHANNELS,
-          normalizer="lower"),
+        C(
+            "channel",
+            "string",
+            "Sales channel.",
+            required=True,
+            vocabulary=ORDER_CHANNELS,
+            normalizer="lower",
+        ),
         C("store_id", "string", "Store of a store sale or of a click-and-collect pick-up."),
-        C("total_amount", "float64", "Amount paid, taxes included, after discount.",
-          required=True, min_value=0),
+        C(
+            "total_amount",
+            "float64",
+            "Amount paid, taxes included, after discount.",
+            required=True,
+            min_value=0,
+        ),
         C("discount_amount", "float64", "Discount granted on the order.", min_value=0),
-        C("currency", "string", "ISO 4217 code; the workspace currency when absent.",
-          normalizer="currency"),
-        C("status", "string", "completed, cancelled or returned; completed when absent.",
-          vocabulary=ORDER_STATUSES, normalizer="lower", default="completed"),
+        C(
+            "currency",
+            "string",
+            "ISO 4217 code; the workspace currency when absent.",
+            normalizer="currency",
+        ),
+        C(
+            "status",
+            "string",
+            "completed, cancelled or returned; completed when absent.",
+            vocabulary=ORDER_STATUSES,
+            normalizer="lower",
+            default="completed",
+        ),
         *LINEAGE,
     ),
     key=(SOURCE, "order_id"),
@@ -156,10 +177,20 @@ EVENTS = TableSpec(
     (
         C("event_id", "string", "The event's id in its source.", required=True),
         C("occurred_at", "timestamp", "When it happened.", required=True),
-        C("type", "string", "Event type (`page_view`, `add_to_cart`, `email_open`...).",
-          required=True, normalizer="lower"),
-        C("channel", "string", "Channel or medium of the event.", vocabulary=EVENT_CHANNELS,
-          normalizer="lower"),
+        C(
+            "type",
+            "string",
+            "Event type (`page_view`, `add_to_cart`, `email_open`...).",
+            required=True,
+            normalizer="lower",
+        ),
+        C(
+            "channel",
+            "string",
+            "Channel or medium of the event.",
+            vocabulary=EVENT_CHANNELS,
+            normalizer="lower",
+        ),
         C("customer_id", "string", "The source's customer id, when known."),
         C("anonymous_id", "string", "Cookie or device id of a visitor not yet identified."),
         C("session_id", "string", "Browsing session."),
@@ -178,8 +209,14 @@ CONSENTS = TableSpec(
     "Opt-in and opt-out decisions per contact channel, dated.",
     (
         C("customer_id", "string", "The source's customer id.", required=True),
-        C("channel", "string", "Contact channel.", required=True, vocabulary=CONSENT_CHANNELS,
-          normalizer="lower"),
+        C(
+            "channel",
+            "string",
+            "Contact channel.",
+            required=True,
+            vocabulary=CONSENT_CHANNELS,
+            normalizer="lower",
+        ),
         C("granted", "boolean", "True for an opt-in, false for an opt-out.", required=True),
         C("recorded_at", "timestamp", "When the decision was recorded.", required=True),
         *LINEAGE,
@@ -259,8 +296,7 @@ INGEST_LOG = TableSpec(
         C(SOURCE_FILE, "string", "File name.", required=True),
         C("sha256", "string", "Content hash of the file.", required=True),
         C("rows_read", "int64", "Rows read.", required=True),
-        C("rows_loaded", "int64", "Rows valid (new, updated or already present).",
-          required=True),
+        C("rows_loaded", "int64", "Rows valid (new, updated or already present).", required=True),
         C("rows_new", "int64", "Rows not present before.", required=True),
         C("rows_updated", "int64", "Rows whose key existed with other values.", required=True),
         C("rows_quarantined", "int64", "Rows sent to quarantine.", required=True),
@@ -269,7 +305,13 @@ INGEST_LOG = TableSpec(
 )
 
 INPUT_TABLES: tuple[TableSpec, ...] = (
-    CUSTOMERS, ORDERS, ORDER_LINES, EVENTS, CONSENTS, PRODUCTS, STORES,
+    CUSTOMERS,
+    ORDERS,
+    ORDER_LINES,
+    EVENTS,
+    CONSENTS,
+    PRODUCTS,
+    STORES,
 )
 SYSTEM_TABLES: tuple[TableSpec, ...] = (QUARANTINE, DATA_QUALITY, INGEST_LOG)
 TABLES: dict[str, TableSpec] = {t.name: t for t in INPUT_TABLES + SYSTEM_TABLES}

@@ -59,8 +59,10 @@ class Workspace:
         if not path.exists():
             text = render_config() + "\n" + _SOURCES_EXAMPLE
             if sources:
-                text = text.replace("sources: {}\n", "") + "\n" + yaml.safe_dump(
-                    {"sources": sources}, sort_keys=False, allow_unicode=True
+                text = (
+                    text.replace("sources: {}\n", "")
+                    + "\n"
+                    + yaml.safe_dump({"sources": sources}, sort_keys=False, allow_unicode=True)
                 )
             path.write_text(text, encoding="utf-8")
         return cls.open(directory)

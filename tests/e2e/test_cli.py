@@ -14,25 +14,29 @@ def ws(tmp_path):
 
 
 def test_ingest_prints_counts_and_problems_and_exits_2_when_rows_are_quarantined(ws, capsys):
-    path = write(ws / "orders.csv", "order_id,ordered_at,channel,total_amount\n"
-                                    "A1,2024-01-01,web,10\nA2,2024-31-01,web,5\n")
+    path = write(
+        ws / "orders.csv",
+        "order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,10\nA2,2024-31-01,web,5\n",
+    )
     capsys.readouterr()
     code = main(["ingest", "orders", str(path), "--workspace", str(ws)])
     out, err = capsys.readouterr()
     assert code == 2
     assert "orders.csv" in out and "│ 2    │ 1      │" in out
-    assert (
-        "orders.csv:3: ordered_at: '2024-31-01' is not a valid date (expected ISO 8601)" in err
-    )
+    assert "orders.csv:3: ordered_at: '2024-31-01' is not a valid date (expected ISO 8601)" in err
     assert "1 rows quarantined, 1 loaded" in err
     assert "Traceback" not in err
 
 
 def test_clean_ingest_exits_0(ws, capsys):
-    path = write(ws / "orders.csv", "order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,10\n")
+    path = write(
+        ws / "orders.csv", "order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,10\n"
+    )
     assert main(["ingest", "orders", str(path), "-w", str(ws)]) == 0
-    assert main(["sql", "select order_id, total_amount from orders", "-w", str(ws),
-                 "--format", "csv"]) == 0
+    assert (
+        main(["sql", "select order_id, total_amount from orders", "-w", str(ws), "--format", "csv"])
+        == 0
+    )
     assert capsys.readouterr().out.endswith("order_id,total_amount\nA1,10.0\n")
 
 
@@ -83,7 +87,9 @@ def test_real_subprocess_run(ws):
     path = write(ws / "o.csv", "order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,-1\n")
     done = subprocess.run(
         [sys.executable, "-m", "parcours", "ingest", "orders", str(path), "-w", str(ws)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert "o.csv:2: total_amount: '-1' is below 0" in done.stderr

@@ -65,7 +65,9 @@ def test_reingesting_the_same_file_adds_nothing(workspace, tmp_path):
 
 def test_reingesting_changed_records_updates_them_in_place(workspace, tmp_path):
     ingest_files(workspace, "orders", [write(tmp_path / "orders.csv", ORDERS)])
-    changed = ORDERS.replace("A2,C1,2024-02-05,web,30,5,completed", "A2,C1,2024-02-05,web,30,5,returned")
+    changed = ORDERS.replace(
+        "A2,C1,2024-02-05,web,30,5,completed", "A2,C1,2024-02-05,web,30,5,returned"
+    )
     changed += "A9,C3,2024-04-01,web,1,,\n"
     (summary,) = ingest_files(workspace, "orders", [write(tmp_path / "o2.csv", changed)]).files
     assert (summary.new, summary.updated) == (1, 1)
@@ -99,12 +101,19 @@ def test_french_store_export_is_detected_and_mapped(make_workspace, tmp_path):
                 "date_format": "%d/%m/%Y %H:%M",
                 "tables": {
                     "orders": {
-                        "rename": {"NUM_TICKET": "order_id", "ID_CLIENT": "customer_id",
-                                   "DATE_HEURE": "ordered_at", "CANAL": "channel",
-                                   "MONTANT_TTC": "total_amount", "STATUT": "status"},
+                        "rename": {
+                            "NUM_TICKET": "order_id",
+                            "ID_CLIENT": "customer_id",
+                            "DATE_HEURE": "ordered_at",
+                            "CANAL": "channel",
+                            "MONTANT_TTC": "total_amount",
+                            "STATUT": "status",
+                        },
                         "constants": {"currency": "EUR"},
-                        "values": {"channel": {"MAG": "store"},
-                                   "status": {"VALIDE": "completed", "RETOUR": "returned"}},
+                        "values": {
+                            "channel": {"MAG": "store"},
+                            "status": {"VALIDE": "completed", "RETOUR": "returned"},
+                        },
                     }
                 },
             }
@@ -127,7 +136,9 @@ def test_french_store_export_is_detected_and_mapped(make_workspace, tmp_path):
     assert got[1]["customer_id"] is None
 
 
-def test_unknown_column_in_mapping_names_the_config_key_and_what_is_available(make_workspace, tmp_path):
+def test_unknown_column_in_mapping_names_the_config_key_and_what_is_available(
+    make_workspace, tmp_path
+):
     ws = make_workspace(sources={"web": {"tables": {"customers": {"rename": {"mail": "email"}}}}})
     path = write(tmp_path / "c.csv", "source_id,email_address\n1,a@b.fr\n")
     (failure,) = ingest_files(ws, "customers", [path], source="web").failures
@@ -189,8 +200,15 @@ def test_parquet_input_is_read_with_its_types(workspace, tmp_path):
 
     path = tmp_path / "lines.parquet"
     pq.write_table(
-        pa.table({"order_id": ["A1", "A1"], "line_no": [1, 2], "sku": ["S1", "S2"],
-                  "quantity": [2.0, -1.0], "amount": [10.0, 5.0]}),
+        pa.table(
+            {
+                "order_id": ["A1", "A1"],
+                "line_no": [1, 2],
+                "sku": ["S1", "S2"],
+                "quantity": [2.0, -1.0],
+                "amount": [10.0, 5.0],
+            }
+        ),
         path,
     )
     (summary,) = ingest_files(workspace, "order-lines", [path]).files
@@ -214,10 +232,18 @@ def test_fixed_file_replaces_its_quarantine_rows(workspace, tmp_path):
     ("name", "content", "message"),
     [
         ("empty.csv", b"", "empty.csv: the file is empty (no header line)"),
-        ("ragged.csv", b"order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,1\n"
-         b"A2,2024-01-01,web,1,extra\n", "ragged.csv: line 3 has 5 fields, expected 4; hint: check the delimiter"),
-        ("latin1.csv", "order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,1\n"
-         "Aé,2024-01-01,web,1\n".encode("latin-1"), "latin1.csv:3: not valid utf-8 text"),
+        (
+            "ragged.csv",
+            b"order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,1\n"
+            b"A2,2024-01-01,web,1,extra\n",
+            "ragged.csv: line 3 has 5 fields, expected 4; hint: check the delimiter",
+        ),
+        (
+            "latin1.csv",
+            "order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,1\n"
+            "Aé,2024-01-01,web,1\n".encode("latin-1"),
+            "latin1.csv:3: not valid utf-8 text",
+        ),
         ("odd.xlsx", b"x", "odd.xlsx: unknown file type '.xlsx'"),
     ],
 )
@@ -244,7 +270,9 @@ def test_truncated_parquet_is_refused(workspace, tmp_path):
 
 def test_a_huge_field_quarantines_its_row_only(workspace, tmp_path):
     huge = "x" * 2_000_000
-    text = f"order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,1\nA2,2024-01-01,web,{huge}\n"
+    text = (
+        f"order_id,ordered_at,channel,total_amount\nA1,2024-01-01,web,1\nA2,2024-01-01,web,{huge}\n"
+    )
     (summary,) = ingest_files(workspace, "orders", [write(tmp_path / "h.csv", text)]).files
     assert (summary.loaded, summary.quarantined) == (1, 1)
     assert "total_amount: is 2000000 characters long" in rows(workspace, "quarantine")[0]["reasons"]

@@ -35,12 +35,16 @@ def test_french_mobiles_normalise_to_the_e164_form_of_libphonenumber(first, rest
 @given(st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30))
 def test_phone_is_either_null_or_e164(text):
     value = run(normalize.phone(ibis.literal(text), "FR"))
-    assert value is None or (value.startswith("+") and value[1:].isdigit() and 8 <= len(value) - 1 <= 15)
+    assert value is None or (
+        value.startswith("+") and value[1:].isdigit() and 8 <= len(value) - 1 <= 15
+    )
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.from_regex(r"[A-Za-z0-9._]{1,10}@[A-Za-z0-9]{1,10}\.[A-Za-z]{2,4}", fullmatch=True),
-       st.sampled_from(["", " ", "  "]))
+@given(
+    st.from_regex(r"[A-Za-z0-9._]{1,10}@[A-Za-z0-9]{1,10}\.[A-Za-z]{2,4}", fullmatch=True),
+    st.sampled_from(["", " ", "  "]),
+)
 def test_email_is_trimmed_lower_cased_and_idempotent(address, pad):
     once = run(normalize.email(ibis.literal(pad + address + pad)))
     assert once == address.lower()
@@ -49,15 +53,25 @@ def test_email_is_trimmed_lower_cased_and_idempotent(address, pad):
 
 @pytest.mark.parametrize(
     ("text", "decimal", "expected"),
-    [("1 234,50", ",", 1234.5), ("1.234,50", ",", 1234.5), ("12,5", ",", 12.5),
-     ("1,234.50", ".", 1234.5), ("-3", ".", -3.0), ("abc", ".", None), ("NaN", ".", None),
-     ("", ".", None), ("inf", ".", None)],
+    [
+        ("1 234,50", ",", 1234.5),
+        ("1.234,50", ",", 1234.5),
+        ("12,5", ",", 12.5),
+        ("1,234.50", ".", 1234.5),
+        ("-3", ".", -3.0),
+        ("abc", ".", None),
+        ("NaN", ".", None),
+        ("", ".", None),
+        ("inf", ".", None),
+    ],
 )
 def test_decimal_numbers(text, decimal, expected):
     assert run(normalize.decimal_number(ibis.literal(text), decimal)) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [("Oui", True), ("N", False), ("1", True),
-                                                 ("false", False), ("peut-être", None)])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Oui", True), ("N", False), ("1", True), ("false", False), ("peut-être", None)],
+)
 def test_booleans_in_english_and_french(text, expected):
     assert run(normalize.boolean(ibis.literal(text))) == expected

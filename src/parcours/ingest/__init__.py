@@ -54,7 +54,9 @@ class FileSummary:
     updated: int = 0
     quarantined: int = 0
     examples: list[Problem] = field(default_factory=list)  # a few quarantined rows
-    findings: list[tuple[str, str, int, str]] = field(default_factory=list)  # field, what, rows, example
+    findings: list[tuple[str, str, int, str]] = field(
+        default_factory=list
+    )  # field, what, rows, example
     ignored_columns: list[str] = field(default_factory=list)
 
 
@@ -110,9 +112,7 @@ def ingest_files(
             settings = workspace.config.sources.get(name) or SourceConfig()
             key = f"sources.{name}.tables.{spec.kind}"
         try:
-            report.files.append(
-                _ingest_file(workspace, spec, path, name, settings, key, progress)
-            )
+            report.files.append(_ingest_file(workspace, spec, path, name, settings, key, progress))
         except UserInputError as e:
             report.failures.append(e)
     return report
@@ -158,8 +158,14 @@ def _ingest_file(
         staging_name = f"_staged_{spec.name}"
         staged_table = engine.read_parquet(staged.path, staging_name)
         checked = rules(
-            staged_table, spec, plan, header=staged.columns, decimal=staged.decimal,
-            date_formats=date_formats, defaults=workspace.config.defaults, engine=engine,
+            staged_table,
+            spec,
+            plan,
+            header=staged.columns,
+            decimal=staged.decimal,
+            date_formats=date_formats,
+            defaults=workspace.config.defaults,
+            engine=engine,
         )
         lineage = {
             SOURCE: ibis.literal(source),
@@ -219,7 +225,9 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
         engine.write(spec.name, conform(latest, spec), stage="ingest")
         return
     existing = engine.table(spec.name)
-    content = [c for c in columns if c not in spec.key and c not in (SOURCE_FILE, SOURCE_LINE, INGESTED_AT)]
+    content = [
+        c for c in columns if c not in spec.key and c not in (SOURCE_FILE, SOURCE_LINE, INGESTED_AT)
+    ]
     joined = latest.left_join(existing, [latest[k] == existing[k] for k in spec.key])
     found = existing[spec.key[0]].notnull()
     same = ibis.and_(*(latest[c].identical_to(existing[c]) for c in content))
@@ -233,12 +241,11 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
     summary.new, summary.updated = int(counts["new"] or 0), int(counts["updated"] or 0)
     if not (summary.new or summary.updated):
         return
-    changed = latest.semi_join(
-        flags.filter((flags.new + flags.updated) > 0), list(spec.key)
-    )
+    changed = latest.semi_join(flags.filter((flags.new + flags.updated) > 0), list(spec.key))
     kept = existing.anti_join(changed, list(spec.key))
     engine.write(
-        spec.name, conform(kept, spec).union(conform(changed, spec)),
+        spec.name,
+        conform(kept, spec).union(conform(changed, spec)),
         stage="ingest",
     )
 
@@ -278,8 +285,14 @@ def _write_quarantine(engine, spec, rows: ibis.Table, summary: FileSummary, now)
 def _write_findings(engine, summary: FileSummary, now) -> None:
     rows = [
         {
-            "kind": summary.kind, SOURCE: summary.source, SOURCE_FILE: summary.file,
-            "field": f, "finding": finding, "rows": n, "example": example, INGESTED_AT: now,
+            "kind": summary.kind,
+            SOURCE: summary.source,
+            SOURCE_FILE: summary.file,
+            "field": f,
+            "finding": finding,
+            "rows": n,
+            "example": example,
+            INGESTED_AT: now,
         }
         for f, finding, n, example in summary.findings
     ]
@@ -291,10 +304,16 @@ def _write_findings(engine, summary: FileSummary, now) -> None:
 
 def _write_log(engine, summary: FileSummary, sha256: str, now) -> None:
     row = {
-        "kind": summary.kind, SOURCE: summary.source, SOURCE_FILE: summary.file,
-        "sha256": sha256, "rows_read": summary.read, "rows_loaded": summary.loaded,
-        "rows_new": summary.new, "rows_updated": summary.updated,
-        "rows_quarantined": summary.quarantined, INGESTED_AT: now,
+        "kind": summary.kind,
+        SOURCE: summary.source,
+        SOURCE_FILE: summary.file,
+        "sha256": sha256,
+        "rows_read": summary.read,
+        "rows_loaded": summary.loaded,
+        "rows_new": summary.new,
+        "rows_updated": summary.updated,
+        "rows_quarantined": summary.quarantined,
+        INGESTED_AT: now,
     }
     log = engine.from_arrow(arrow_rows([row], INGEST_LOG), "_ingest_log_row")
     if engine.has_table(INGEST_LOG.name):

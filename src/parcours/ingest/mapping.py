@@ -34,7 +34,9 @@ def plan_columns(
     inputs: dict[str, str] = {}
     for src, target in mapping.rename.items():
         if src not in header:
-            problems.append(f"unknown column `{src}` in {config_key}.rename; available: {available}")
+            problems.append(
+                f"unknown column `{src}` in {config_key}.rename; available: {available}"
+            )
         if target not in canonical:
             problems.append(f"`{target}` in {config_key}.rename is not a column of {spec.name}")
         elif target in inputs:

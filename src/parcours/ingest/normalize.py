@@ -41,9 +41,7 @@ def phone(text: ibis.StringValue, country: str) -> ibis.StringValue:
     national = ibis.ifelse(
         (ibis.literal(trunk) != "") & digits.startswith(trunk), digits.substr(len(trunk)), digits
     )
-    e164 = ibis.ifelse(
-        international, "+" + international_digits, "+" + calling_code + national
-    )
+    e164 = ibis.ifelse(international, "+" + international_digits, "+" + calling_code + national)
     return ibis.ifelse(e164.re_search(r"^\+[1-9][0-9]{7,14}$"), e164, ibis.null("string"))
 
 

@@ -31,9 +31,14 @@ BATCH_ROWS = 100_000
 Progress = Callable[[int], None]  # called with the number of bytes just read
 
 _EXTENSIONS = {
-    ".csv": "csv", ".txt": "csv", ".tsv": "csv",
-    ".parquet": "parquet", ".pq": "parquet",
-    ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
 }
 _COMMA_DECIMAL = re.compile(r"^-?\d{1,3}(?:[ .\u00a0]?\d{3})*,\d+$")
 _DOT_DECIMAL = re.compile(r"^-?\d{1,3}(?:[ ,]?\d{3})*\.\d+$")
@@ -64,7 +69,9 @@ def file_format(path: Path, source: SourceConfig) -> str:
     return fmt
 
 
-def stage_file(path: Path, source: SourceConfig, out: Path, progress: Progress | None = None) -> Staged:
+def stage_file(
+    path: Path, source: SourceConfig, out: Path, progress: Progress | None = None
+) -> Staged:
     """Read ``path`` into the staging Parquet file ``out``."""
     fmt = file_format(path, source)
     reader = {"csv": _stage_csv, "parquet": _stage_parquet, "jsonl": _stage_jsonl}[fmt]
@@ -132,7 +139,8 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
     if dupes or "" in header:
         raise UserInputError(
             Problem(
-                f"the header has {'duplicate columns ' + ', '.join(dupes) if dupes else 'an empty column name'}",
+                "the header has "
+                + (f"duplicate columns {', '.join(dupes)}" if dupes else "an empty column name"),
                 file=path.name,
                 line=1,
                 hint="give every column a distinct name",
@@ -191,7 +199,9 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
     return Staged(out, header, rows, decimal)
 
 
-def _ragged_lines(path: Path, encoding: str, delimiter: str, expected: int) -> list[tuple[int, int]]:
+def _ragged_lines(
+    path: Path, encoding: str, delimiter: str, expected: int
+) -> list[tuple[int, int]]:
     """The first lines whose field count is wrong (read again, only when there are some)."""
     found: list[tuple[int, int]] = []
     with path.open(encoding=encoding, newline="") as f:
@@ -253,9 +263,7 @@ def _stage_jsonl(path: Path, source: SourceConfig, out: Path, progress: Progress
         names = list(columns)
         arrays = [pa.array([r.get(n) for r in records], pa.string()) for n in names]
         part = out.with_name(f"{out.stem}.part{len(parts)}.parquet")
-        pq.write_table(
-            pa.table([*arrays, pa.array(lines, pa.int64())], names=[*names, LINE]), part
-        )
+        pq.write_table(pa.table([*arrays, pa.array(lines, pa.int64())], names=[*names, LINE]), part)
         parts.append(part)
 
     records: list[dict[str, str | None]] = []
@@ -289,9 +297,12 @@ def _json_record(raw: bytes, encoding: str) -> dict[str, str | None]:
     if not isinstance(value, dict):
         return {JSON_ERROR: f"not a JSON object: {raw[:80]!r}"}
     return {
-        k: None if v is None
-        else json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list)
-        else ("true" if v else "false") if isinstance(v, bool)
+        k: None
+        if v is None
+        else json.dumps(v, ensure_ascii=False)
+        if isinstance(v, dict | list)
+        else ("true" if v else "false")
+        if isinstance(v, bool)
         else str(v)
         for k, v in value.items()
     }
@@ -336,8 +347,6 @@ def _write_staging(
         for batch in batches:
             n = batch.num_rows
             line = pa.array(range(first_line + rows, first_line + rows + n), pa.int64())
-            writer.write_batch(
-                pa.RecordBatch.from_arrays([*batch.columns, line], schema=schema)
-            )
+            writer.write_batch(pa.RecordBatch.from_arrays([*batch.columns, line], schema=schema))
             rows += n
     return rows

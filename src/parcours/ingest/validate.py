@@ -93,8 +93,11 @@ def _column(
         value = col.value
         col.value = ibis.ifelse(value.isin(spec.vocabulary), value, _NO_TEXT)
         col.problems.append(
-            (value.notnull() & col.value.isnull(), _quoted(raw) + " is not one of "
-             + ", ".join(spec.vocabulary), "a known value")
+            (
+                value.notnull() & col.value.isnull(),
+                _quoted(raw) + " is not one of " + ", ".join(spec.vocabulary),
+                "a known value",
+            )
         )
     if spec.dtype in ("float64", "int64"):
         number = normalize.decimal_number(raw, decimal)
@@ -154,7 +157,8 @@ def rules(
         reasons.append(
             ibis.ifelse(
                 too_long,
-                f"{name}: is " + staged[name].length().cast("string")
+                f"{name}: is "
+                + staged[name].length().cast("string")
                 + f" characters long (at most {MAX_FIELD_CHARS})",
                 _NO_TEXT,
             )
@@ -171,7 +175,11 @@ def rules(
         if spec_col.name in plan.values:
             raw = raw.substitute(plan.values[spec_col.name])
         col = _column(
-            spec_col, raw, decimal=decimal, date_formats=date_formats, defaults=defaults,
+            spec_col,
+            raw,
+            decimal=decimal,
+            date_formats=date_formats,
+            defaults=defaults,
             engine=engine,
         )
         values[spec_col.name] = col.value.cast(IBIS_TYPES[spec_col.dtype])
@@ -181,9 +189,7 @@ def rules(
             elif spec_col.name in plan.inputs:
                 findings.append(Finding(spec_col.name, bad, raw, f"not {label}"))
         if spec_col.required:
-            reasons.append(
-                ibis.ifelse(raw.isnull(), f"{spec_col.name}: missing value", _NO_TEXT)
-            )
+            reasons.append(ibis.ifelse(raw.isnull(), f"{spec_col.name}: missing value", _NO_TEXT))
     for group in spec.one_of:
         reasons.append(
             ibis.ifelse(
