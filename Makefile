@@ -32,6 +32,7 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_ingest.py
+	$(BIN)/python benchmarks/bench_models.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

@@ -14,14 +14,15 @@ from numpy.typing import ArrayLike
 
 from parcours.errors import UserInputError
 from parcours.models._estimator import FloatArray
-from parcours.models.bgnbd import _BetaGeoFamily, check_rfm
+from parcours.models.bgnbd import BetaGeoModel, check_rfm
 from parcours.models.gammagamma import GammaGammaModel
+from parcours.models.mbgnbd import ModifiedBetaGeoModel
 
 AVERAGE_DAYS_PER_MONTH = 365.25 / 12
 
 
 def customer_lifetime_value(
-    transaction_model: _BetaGeoFamily,
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel,
     spend_model: GammaGammaModel,
     frequency: ArrayLike,
     recency: ArrayLike,
