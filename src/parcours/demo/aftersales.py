@@ -61,13 +61,13 @@ def make_aftersales(rng: np.random.Generator, o: Columns, days: float) -> None:
     base = np.array([SUPPORT.ticket_prob[c] for c in ORDER_CHANNELS])[o["channel"]]
     was_late = o["late"]
     ticket = rng.random(n) < np.where(was_late, SUPPORT.ticket_prob_late, base)
-    opened = np.where(was_late, np.floor(t) + promised + 0.3 + 1.7 * rng.random(n),
-                      t + 1 + 19 * rng.random(n))
+    opened = np.where(
+        was_late, np.floor(t) + promised + 0.3 + 1.7 * rng.random(n), t + 1 + 19 * rng.random(n)
+    )
     opened = np.floor(opened * 86400) / 86400
     closed = np.floor((opened + 0.05 + 3.95 * rng.random(n)) * 86400) / 86400
     ticket &= closed < days
-    resolved = rng.random(n) < np.where(was_late, SUPPORT.resolved_prob_late,
-                                        SUPPORT.resolved_prob)
+    resolved = rng.random(n) < np.where(was_late, SUPPORT.resolved_prob_late, SUPPORT.resolved_prob)
     o["ticket"] = ticket
     o["opened_t"] = np.where(ticket, opened, np.nan)
     o["closed_t"] = np.where(ticket, closed, np.nan)
@@ -100,8 +100,10 @@ def apply_moment_of_truth(rng: np.random.Generator, o: Columns, p: Columns) -> n
     numpy.ndarray
         Boolean mask over ``o``.
     """
-    bad = np.fmin(np.where(o["late"], o["delivered_t"], np.nan),
-                  np.where(o["ticket"] & ~o["resolved"], o["closed_t"], np.nan))
+    bad = np.fmin(
+        np.where(o["late"], o["delivered_t"], np.nan),
+        np.where(o["ticket"] & ~o["resolved"], o["closed_t"], np.nan),
+    )
     first_bad = np.full(p.rows, np.inf)
     has = ~np.isnan(bad)
     np.minimum.at(first_bad, o["person"][has], bad[has])
@@ -146,13 +148,16 @@ def repurchase_counts(o: Columns, days: float) -> dict[str, int]:
     cases = (("late", done & o["late"], end), ("on_time", done & ~o["late"], end))
     closed = o["closed_t"]
     shut = o["ticket"] & (closed + h < days)
-    cases += (("unresolved", shut & ~o["resolved"], closed), ("resolved", shut & o["resolved"],
-                                                              closed))
+    cases += (
+        ("unresolved", shut & ~o["resolved"], closed),
+        ("resolved", shut & o["resolved"], closed),
+    )
     for name, mask, when in cases:
         idx = np.flatnonzero(mask)
         out[f"{name}_n"] = len(idx)
-        out[f"{name}_repurchased"] = int(followed(o["person"][idx], when[idx]).sum()) if len(
-            idx) else 0
+        out[f"{name}_repurchased"] = (
+            int(followed(o["person"][idx], when[idx]).sum()) if len(idx) else 0
+        )
     return out
 
 
@@ -179,9 +184,12 @@ def make_surveys(rng: np.random.Generator, o: Columns, days: float) -> Columns:
     t = np.floor(t * 86400) / 86400
     answer = (rng.random(k) < SURVEY.response_prob) & (t < days)
     late = o["late"][idx]
-    score = np.where(
-        late,
-        rng.choice(5, k, p=np.array(SURVEY.score_probs_late)),
-        rng.choice(5, k, p=np.array(SURVEY.score_probs_on_time)),
-    ) + 1
+    score = (
+        np.where(
+            late,
+            rng.choice(5, k, p=np.array(SURVEY.score_probs_late)),
+            rng.choice(5, k, p=np.array(SURVEY.score_probs_on_time)),
+        )
+        + 1
+    )
     return Columns(order=idx[answer], t=t[answer], score=score[answer].astype(np.int8))

@@ -217,93 +217,194 @@ class TouristBehaviour(Behaviour):
 _EVERYDAY = {"epicerie": 0.3, "cave": 0.2, "decoration": 0.25, "plantes": 0.25}
 
 WEEKLY_REGULAR = RhythmBehaviour(
-    name="weekly_regular", label="Habitué urbain du samedi", share=0.10,
-    channels=_frozen({"store": 1.0}), channel_loyalty=1.0,
-    basket_eur=35.0, basket_sigma=0.3, lines_mean=3.5,
+    name="weekly_regular",
+    label="Habitué urbain du samedi",
+    share=0.10,
+    channels=_frozen({"store": 1.0}),
+    channel_loyalty=1.0,
+    basket_eur=35.0,
+    basket_sigma=0.3,
+    lines_mean=3.5,
     categories=_frozen({"epicerie": 0.62, "cave": 0.25, "plantes": 0.08, "decoration": 0.05}),
-    age_mean=38, age_sd=11, research_online_prob=0.05, app_loyalty_prob=0.2,
-    gap_days=7.0, gap_shape=4.0,
+    age_mean=38,
+    age_sd=11,
+    research_online_prob=0.05,
+    app_loyalty_prob=0.2,
+    gap_days=7.0,
+    gap_shape=4.0,
 )
 FESTIVE = FestiveBehaviour(
-    name="festive", label="Gourmet des fêtes", share=0.10,
-    channels=_frozen({"store": 0.72, "web": 0.23, "phone": 0.05}), channel_loyalty=0.85,
-    basket_eur=160.0, basket_sigma=0.35, lines_mean=4.0,
+    name="festive",
+    label="Gourmet des fêtes",
+    share=0.10,
+    channels=_frozen({"store": 0.72, "web": 0.23, "phone": 0.05}),
+    channel_loyalty=0.85,
+    basket_eur=160.0,
+    basket_sigma=0.35,
+    lines_mean=4.0,
     categories=_frozen({"foie_gras": 0.3, "chocolat": 0.3, "coffrets": 0.25, "cave": 0.15}),
-    age_mean=56, age_sd=12, research_online_prob=0.15,
+    age_mean=56,
+    age_sd=12,
+    research_online_prob=0.15,
     participation=_frozen({"christmas": 0.9, "easter": 0.65, "mothers_day": 0.3}),
     extra_order_prob=0.25,
 )
 MULTICHANNEL = RhythmBehaviour(
-    name="multichannel", label="Omnicanal engagé", share=0.10,
-    channels=_frozen({"store": 0.45, "web": 0.35, "app": 0.2}), channel_loyalty=0.0,
-    basket_eur=85.0, basket_sigma=0.45, lines_mean=3.0,
+    name="multichannel",
+    label="Omnicanal engagé",
+    share=0.10,
+    channels=_frozen({"store": 0.45, "web": 0.35, "app": 0.2}),
+    channel_loyalty=0.0,
+    basket_eur=85.0,
+    basket_sigma=0.45,
+    lines_mean=3.0,
     categories=_frozen({"epicerie": 0.25, "cave": 0.15, "plantes": 0.25, "decoration": 0.35}),
-    durable_prob=0.03, age_mean=41, age_sd=10,
-    gap_days=21.0, gap_shape=2.0, second_purchase_rule=True,
+    durable_prob=0.03,
+    age_mean=41,
+    age_sd=10,
+    gap_days=21.0,
+    gap_shape=2.0,
+    second_purchase_rule=True,
 )
 WEB_REPLENISHMENT = ReplenishmentBehaviour(
-    name="web_replenishment", label="Réassort en ligne", share=0.10,
-    channels=_frozen({"web": 1.0}), channel_loyalty=1.0,
-    basket_eur=48.0, basket_sigma=0.25, lines_mean=1.6,
+    name="web_replenishment",
+    label="Réassort en ligne",
+    share=0.10,
+    channels=_frozen({"web": 1.0}),
+    channel_loyalty=1.0,
+    basket_eur=48.0,
+    basket_sigma=0.25,
+    lines_mean=1.6,
     categories=_frozen({"epicerie": 0.6, "decoration": 0.2, "plantes": 0.2}),
-    age_mean=44, age_sd=12,
+    age_mean=44,
+    age_sd=12,
     favourites=_frozen({"cafe": 0.4, "croquettes": 0.35, "engrais": 0.25}),
-    renewal_cv=0.25, favourite_share=0.75,
+    renewal_cv=0.25,
+    favourite_share=0.75,
 )
 PROMO_HUNTER = PromoBehaviour(
-    name="promo_hunter", label="Chasseur de promotions", share=0.10,
-    channels=_frozen({"store": 0.5, "web": 0.4, "app": 0.1}), channel_loyalty=0.8,
-    basket_eur=70.0, basket_sigma=0.45, lines_mean=2.5,
-    categories=_frozen(_EVERYDAY), durable_prob=0.05, age_mean=33, age_sd=10,
-    research_online_prob=0.3, participation=0.45, extra_order_prob=0.1,
+    name="promo_hunter",
+    label="Chasseur de promotions",
+    share=0.10,
+    channels=_frozen({"store": 0.5, "web": 0.4, "app": 0.1}),
+    channel_loyalty=0.8,
+    basket_eur=70.0,
+    basket_sigma=0.45,
+    lines_mean=2.5,
+    categories=_frozen(_EVERYDAY),
+    durable_prob=0.05,
+    age_mean=33,
+    age_sd=10,
+    research_online_prob=0.3,
+    participation=0.45,
+    extra_order_prob=0.1,
 )
 LAPSING = LapsingBehaviour(
-    name="lapsing", label="Décrocheur", share=0.10,
-    channels=_frozen({"store": 0.6, "web": 0.3, "app": 0.1}), channel_loyalty=0.85,
-    basket_eur=55.0, basket_sigma=0.4, lines_mean=3.0,
+    name="lapsing",
+    label="Décrocheur",
+    share=0.10,
+    channels=_frozen({"store": 0.6, "web": 0.3, "app": 0.1}),
+    channel_loyalty=0.85,
+    basket_eur=55.0,
+    basket_sigma=0.4,
+    lines_mean=3.0,
     categories=_frozen({"epicerie": 0.35, "cave": 0.2, "decoration": 0.2, "plantes": 0.25}),
-    age_mean=45, age_sd=14, research_online_prob=0.1, app_loyalty_prob=0.1,
-    gap_days=21.0, gap_shape=3.0, second_purchase_rule=True,
-    active_min_days=120, silent_min_days=120,
+    age_mean=45,
+    age_sd=14,
+    research_online_prob=0.1,
+    app_loyalty_prob=0.1,
+    gap_days=21.0,
+    gap_shape=3.0,
+    second_purchase_rule=True,
+    active_min_days=120,
+    silent_min_days=120,
 )
 TOURIST = TouristBehaviour(
-    name="tourist", label="Touriste de passage", share=0.08,
-    channels=_frozen({"store": 1.0}), channel_loyalty=1.0,
-    basket_eur=45.0, basket_sigma=0.45, lines_mean=2.5,
+    name="tourist",
+    label="Touriste de passage",
+    share=0.08,
+    channels=_frozen({"store": 1.0}),
+    channel_loyalty=1.0,
+    basket_eur=45.0,
+    basket_sigma=0.45,
+    lines_mean=2.5,
     categories=_frozen({"epicerie": 0.5, "cave": 0.3, "decoration": 0.2}),
-    age_mean=50, age_sd=14, summer_share=0.7,
+    age_mean=50,
+    age_sd=14,
+    summer_share=0.7,
     store_weights=_frozen({"M09": 0.3, "M10": 0.25, "M11": 0.25, "M12": 0.2}),
 )
 NEW_CUSTOMER = RhythmBehaviour(
-    name="new_customer", label="Nouveau client", share=0.08,
-    channels=_frozen({"store": 0.45, "web": 0.4, "app": 0.15}), channel_loyalty=0.85,
-    basket_eur=50.0, basket_sigma=0.4, lines_mean=2.5,
-    categories=_frozen(_EVERYDAY), age_mean=36, age_sd=11, research_online_prob=0.2,
-    gap_days=30.0, gap_shape=2.0, recent_days=90, second_purchase_rule=True,
+    name="new_customer",
+    label="Nouveau client",
+    share=0.08,
+    channels=_frozen({"store": 0.45, "web": 0.4, "app": 0.15}),
+    channel_loyalty=0.85,
+    basket_eur=50.0,
+    basket_sigma=0.4,
+    lines_mean=2.5,
+    categories=_frozen(_EVERYDAY),
+    age_mean=36,
+    age_sd=11,
+    research_online_prob=0.2,
+    gap_days=30.0,
+    gap_shape=2.0,
+    recent_days=90,
+    second_purchase_rule=True,
 )
 DISCREET_PREMIUM = RhythmBehaviour(
-    name="discreet_premium", label="Client discret à forte valeur", share=0.05,
-    channels=_frozen({"store": 0.47, "web": 0.47, "phone": 0.06}), channel_loyalty=0.5,
-    basket_eur=480.0, basket_sigma=0.3, lines_mean=3.0,
+    name="discreet_premium",
+    label="Client discret à forte valeur",
+    share=0.05,
+    channels=_frozen({"store": 0.47, "web": 0.47, "phone": 0.06}),
+    channel_loyalty=0.5,
+    basket_eur=480.0,
+    basket_sigma=0.3,
+    lines_mean=3.0,
     categories=_frozen({"decoration": 0.3, "plantes": 0.2, "cave": 0.3, "epicerie": 0.2}),
-    durable_prob=0.35, age_mean=52, age_sd=10,
-    gap_days=91.0, gap_shape=4.0,
+    durable_prob=0.35,
+    age_mean=52,
+    age_sd=10,
+    gap_days=91.0,
+    gap_shape=4.0,
 )
 OCCASIONAL = RhythmBehaviour(
-    name="occasional", label="Occasionnel", share=0.19,
-    channels=_frozen({"store": 0.55, "web": 0.35, "app": 0.1}), channel_loyalty=0.9,
-    basket_eur=60.0, basket_sigma=0.45, lines_mean=2.5,
-    categories=_frozen(_EVERYDAY), durable_prob=0.02, age_mean=46, age_sd=15,
-    research_online_prob=0.3, app_loyalty_prob=0.1,
-    gap_days=75.0, gap_shape=1.5, second_purchase_rule=True,
+    name="occasional",
+    label="Occasionnel",
+    share=0.19,
+    channels=_frozen({"store": 0.55, "web": 0.35, "app": 0.1}),
+    channel_loyalty=0.9,
+    basket_eur=60.0,
+    basket_sigma=0.45,
+    lines_mean=2.5,
+    categories=_frozen(_EVERYDAY),
+    durable_prob=0.02,
+    age_mean=46,
+    age_sd=15,
+    research_online_prob=0.3,
+    app_loyalty_prob=0.1,
+    gap_days=75.0,
+    gap_shape=1.5,
+    second_purchase_rule=True,
 )
 
-BEHAVIOURS: MappingProxyType = _frozen({
-    b.name: b for b in (
-        WEEKLY_REGULAR, FESTIVE, MULTICHANNEL, WEB_REPLENISHMENT, PROMO_HUNTER, LAPSING,
-        TOURIST, NEW_CUSTOMER, DISCREET_PREMIUM, OCCASIONAL,
-    )
-})
+BEHAVIOURS: MappingProxyType = _frozen(
+    {
+        b.name: b
+        for b in (
+            WEEKLY_REGULAR,
+            FESTIVE,
+            MULTICHANNEL,
+            WEB_REPLENISHMENT,
+            PROMO_HUNTER,
+            LAPSING,
+            TOURIST,
+            NEW_CUSTOMER,
+            DISCREET_PREMIUM,
+            OCCASIONAL,
+        )
+    }
+)
 """Every behaviour by name; their shares sum to 1."""
 
 RENEWAL_DAYS: MappingProxyType = _frozen({"cafe": 30, "croquettes": 45, "engrais": 60})
@@ -351,7 +452,8 @@ PROMOTIONS = Promotions()
 @dataclass(frozen=True)
 class Festive:
     """Festive products in others' baskets: one festive line with ``extra_line_prob`` for an
-    order placed in a festive window (festive categories sell only in those windows)."""
+    order placed in a festive window (festive categories sell only in those windows).
+    """
 
     extra_line_prob: float = 0.25
     categories: tuple[str, ...] = ("foie_gras", "chocolat", "coffrets")
@@ -424,17 +526,23 @@ class Funnel:
         return 1.0 - self.cart_to_checkout * self.checkout_to_purchase
 
 
-FUNNELS: MappingProxyType = _frozen({
-    "web": Funnel("web", cart_to_checkout=0.7, checkout_to_purchase=0.85),
-    # The friction point: the app's payment page loses more than half of its visitors.
-    "app": Funnel("app", cart_to_checkout=0.65, checkout_to_purchase=0.45),
-})
-FRICTION = _frozen({
-    "channel": "app", "from_step": "checkout_start", "to_step": "purchase",
-    "page": "app://paiement",
-    "drop_off": round(1 - FUNNELS["app"].checkout_to_purchase, 4),
-    "reference_drop_off": round(1 - FUNNELS["web"].checkout_to_purchase, 4),
-})
+FUNNELS: MappingProxyType = _frozen(
+    {
+        "web": Funnel("web", cart_to_checkout=0.7, checkout_to_purchase=0.85),
+        # The friction point: the app's payment page loses more than half of its visitors.
+        "app": Funnel("app", cart_to_checkout=0.65, checkout_to_purchase=0.45),
+    }
+)
+FRICTION = _frozen(
+    {
+        "channel": "app",
+        "from_step": "checkout_start",
+        "to_step": "purchase",
+        "page": "app://paiement",
+        "drop_off": round(1 - FUNNELS["app"].checkout_to_purchase, 4),
+        "reference_drop_off": round(1 - FUNNELS["web"].checkout_to_purchase, 4),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -508,11 +616,13 @@ class Consents:
 
 
 CONSENTS = Consents(
-    opt_in=_frozen({
-        "store": _frozen({"email": 0.55, "sms": 0.35, "post": 0.5}),
-        "web": _frozen({"email": 0.65, "sms": 0.3}),
-        "app": _frozen({"push": 0.6}),
-    }),
+    opt_in=_frozen(
+        {
+            "store": _frozen({"email": 0.55, "sms": 0.35, "post": 0.5}),
+            "web": _frozen({"email": 0.65, "sms": 0.3}),
+            "app": _frozen({"push": 0.6}),
+        }
+    ),
     opt_out_prob=_frozen({"email": 0.15, "sms": 0.15, "post": 0.1, "push": 0.25}),
 )
 
@@ -552,35 +662,74 @@ class SourceNoise:
     duplicate: float = 0.0
 
 
-IDENTITY_NOISE: MappingProxyType = _frozen({
-    "store": SourceNoise(
-        typo=0.04, swap_names=0.02, drop_accents=0.5, email_missing=0.25, email_upper=0.1,
-        email_spaces=0.03, email_pro=0.05, phone_missing=0.2,
-        phone_formats=_frozen({"spaced": 0.5, "compact": 0.3, "dotted": 0.2}),
-        birth_missing=0.3, address_short=0.3, duplicate=0.015,
-    ),
-    "web": SourceNoise(
-        typo=0.03, swap_names=0.01, drop_accents=0.1, email_missing=0.0, email_upper=0.05,
-        email_spaces=0.02, email_pro=0.05, phone_missing=0.3,
-        phone_formats=_frozen({"e164": 0.5, "spaced": 0.3, "intl00": 0.2}),
-        birth_missing=0.4, address_short=0.1, duplicate=0.03,
-    ),
-    "app": SourceNoise(
-        typo=0.02, swap_names=0.0, drop_accents=0.2, email_missing=0.0, email_upper=0.0,
-        email_spaces=0.0, email_pro=0.03, phone_missing=0.6,
-        phone_formats=_frozen({"e164_spaced": 1.0}), birth_missing=0.7,
-    ),
-    "emailing": SourceNoise(
-        typo=0.01, swap_names=0.0, drop_accents=0.3, email_missing=0.0, email_upper=0.05,
-        email_spaces=0.0, email_pro=0.0, phone_missing=1.0,
-        phone_formats=_frozen({"e164": 1.0}), birth_missing=1.0,
-    ),
-    "service": SourceNoise(
-        typo=0.05, swap_names=0.03, drop_accents=0.3, email_missing=0.2, email_upper=0.0,
-        email_spaces=0.0, email_pro=0.1, phone_missing=0.3,
-        phone_formats=_frozen({"compact": 0.7, "spaced": 0.3}), birth_missing=1.0,
-    ),
-})
+IDENTITY_NOISE: MappingProxyType = _frozen(
+    {
+        "store": SourceNoise(
+            typo=0.04,
+            swap_names=0.02,
+            drop_accents=0.5,
+            email_missing=0.25,
+            email_upper=0.1,
+            email_spaces=0.03,
+            email_pro=0.05,
+            phone_missing=0.2,
+            phone_formats=_frozen({"spaced": 0.5, "compact": 0.3, "dotted": 0.2}),
+            birth_missing=0.3,
+            address_short=0.3,
+            duplicate=0.015,
+        ),
+        "web": SourceNoise(
+            typo=0.03,
+            swap_names=0.01,
+            drop_accents=0.1,
+            email_missing=0.0,
+            email_upper=0.05,
+            email_spaces=0.02,
+            email_pro=0.05,
+            phone_missing=0.3,
+            phone_formats=_frozen({"e164": 0.5, "spaced": 0.3, "intl00": 0.2}),
+            birth_missing=0.4,
+            address_short=0.1,
+            duplicate=0.03,
+        ),
+        "app": SourceNoise(
+            typo=0.02,
+            swap_names=0.0,
+            drop_accents=0.2,
+            email_missing=0.0,
+            email_upper=0.0,
+            email_spaces=0.0,
+            email_pro=0.03,
+            phone_missing=0.6,
+            phone_formats=_frozen({"e164_spaced": 1.0}),
+            birth_missing=0.7,
+        ),
+        "emailing": SourceNoise(
+            typo=0.01,
+            swap_names=0.0,
+            drop_accents=0.3,
+            email_missing=0.0,
+            email_upper=0.05,
+            email_spaces=0.0,
+            email_pro=0.0,
+            phone_missing=1.0,
+            phone_formats=_frozen({"e164": 1.0}),
+            birth_missing=1.0,
+        ),
+        "service": SourceNoise(
+            typo=0.05,
+            swap_names=0.03,
+            drop_accents=0.3,
+            email_missing=0.2,
+            email_upper=0.0,
+            email_spaces=0.0,
+            email_pro=0.1,
+            phone_missing=0.3,
+            phone_formats=_frozen({"compact": 0.7, "spaced": 0.3}),
+            birth_missing=1.0,
+        ),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -612,7 +761,10 @@ class BadRows:
 
     rate: float = 0.001
     ticket_reasons: tuple[str, ...] = (
-        "negative amount", "impossible date", "unknown channel code", "missing ticket number",
+        "negative amount",
+        "impossible date",
+        "unknown channel code",
+        "missing ticket number",
     )
     line_reasons: tuple[str, ...] = ("negative quantity", "missing product code")
 
@@ -653,8 +805,11 @@ def planted_parameters() -> dict[str, Any]:
         "friction": dict(FRICTION),
         "delivery": plain(DELIVERY),
         "support": plain(SUPPORT),
-        "survey": {**plain(SURVEY), "mean_on_time": SURVEY.mean(SURVEY.score_probs_on_time),
-                   "mean_late": SURVEY.mean(SURVEY.score_probs_late)},
+        "survey": {
+            **plain(SURVEY),
+            "mean_on_time": SURVEY.mean(SURVEY.score_probs_on_time),
+            "mean_late": SURVEY.mean(SURVEY.score_probs_late),
+        },
         "moment_of_truth": plain(MOMENT_OF_TRUTH),
         "consents": plain(CONSENTS),
         "emails": plain(EMAILS),

@@ -15,8 +15,7 @@ from parcours.demo.columns import Columns
 CONSENT_CHANNELS = ("email", "sms", "push", "post")
 
 
-def make_consents(rng: np.random.Generator, records: Columns, source: str, days: float
-                  ) -> Columns:
+def make_consents(rng: np.random.Generator, records: Columns, source: str, days: float) -> Columns:
     """The consent rows of one source's main records.
 
     Parameters
@@ -41,8 +40,11 @@ def make_consents(rng: np.random.Generator, records: Columns, source: str, days:
     main = records["role"] == 0
     for name, rate in CONSENTS.opt_in[source].items():
         if name == "email":
-            ok = main & pc.is_valid(records["email"]).to_numpy(zero_copy_only=False) & (
-                records["email_kind"] != 2)
+            ok = (
+                main
+                & pc.is_valid(records["email"]).to_numpy(zero_copy_only=False)
+                & (records["email_kind"] != 2)
+            )
         elif name == "sms":
             ok = main & pc.is_valid(records["phone"]).to_numpy(zero_copy_only=False)
         else:
@@ -54,13 +56,26 @@ def make_consents(rng: np.random.Generator, records: Columns, source: str, days:
         out_t = created + 1 + rng.random(m) * (days - created)
         out = granted & (rng.random(m) < CONSENTS.opt_out_prob[name]) & (out_t < days)
         code = CONSENT_CHANNELS.index(name)
-        parts.append(Columns(record=rec, channel=np.full(m, code, np.int8), granted=granted,
-                             t=created, opt_in=granted,
-                             opted_out_t=np.where(out, out_t, np.nan)))
-        parts.append(Columns(record=rec[out], channel=np.full(out.sum(), code, np.int8),
-                             granted=np.zeros(out.sum(), bool), t=out_t[out],
-                             opt_in=np.zeros(out.sum(), bool),
-                             opted_out_t=np.full(out.sum(), np.nan)))
+        parts.append(
+            Columns(
+                record=rec,
+                channel=np.full(m, code, np.int8),
+                granted=granted,
+                t=created,
+                opt_in=granted,
+                opted_out_t=np.where(out, out_t, np.nan),
+            )
+        )
+        parts.append(
+            Columns(
+                record=rec[out],
+                channel=np.full(out.sum(), code, np.int8),
+                granted=np.zeros(out.sum(), bool),
+                t=out_t[out],
+                opt_in=np.zeros(out.sum(), bool),
+                opted_out_t=np.full(out.sum(), np.nan),
+            )
+        )
     c = Columns.concat(parts)
     return c.take(np.lexsort((c["t"], c["record"])))
 
@@ -101,5 +116,6 @@ def email_subscriptions(sources: list[tuple[Columns, Columns]], persons: int) ->
         picked = records["email"].take(pa.array(np.maximum(positions, 0)))
         clean = pc.utf8_lower(pc.utf8_trim_whitespace(picked))
         email = pc.if_else(pa.array(mask), clean, email)
-    return Columns(subscribed=np.where(np.isfinite(sub), sub, np.nan), unsubscribed=unsub,
-                   email=email)
+    return Columns(
+        subscribed=np.where(np.isfinite(sub), sub, np.nan), unsubscribed=unsub, email=email
+    )

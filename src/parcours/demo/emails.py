@@ -97,8 +97,11 @@ def email_activity(
     sent = rng.random(len(owner)) < EMAILS.target_prob
     owner, campaign = owner[sent], campaign[sent]
     send_t = t[campaign] + rng.random(len(owner)) * (2 / 24)
-    p_open = np.where(contacts["festive"][owner] & camps["festive"][campaign],
-                      EMAILS.open_prob_festive, EMAILS.open_prob)
+    p_open = np.where(
+        contacts["festive"][owner] & camps["festive"][campaign],
+        EMAILS.open_prob_festive,
+        EMAILS.open_prob,
+    )
     opened = rng.random(len(owner)) < p_open
     open_t = send_t + rng.exponential(0.5, len(owner))
     opened &= open_t < np.minimum(unsub[owner], days)
@@ -108,8 +111,9 @@ def email_activity(
     out = Columns(
         contact=np.concatenate([owner, owner[opened], owner[clicked]]),
         campaign=np.concatenate([campaign, campaign[opened], campaign[clicked]]),
-        action=np.concatenate([np.zeros(len(owner)), np.ones(opened.sum()),
-                               np.full(clicked.sum(), 2)]).astype(np.int8),
+        action=np.concatenate(
+            [np.zeros(len(owner)), np.ones(opened.sum()), np.full(clicked.sum(), 2)]
+        ).astype(np.int8),
         t=np.floor(np.concatenate([send_t, open_t[opened], click_t[clicked]]) * 86400) / 86400,
     )
     return out.take(np.argsort(out["t"], kind="stable"))

@@ -52,8 +52,7 @@ def money(cents: np.ndarray, decimal: str = ".") -> pa.Array:
     """
     cents = np.asarray(cents, np.int64)
     absolute = np.abs(cents)
-    text = join(integers(absolute // 100), decimal,
-                _two_digits().take(pa.array(absolute % 100)))
+    text = join(integers(absolute // 100), decimal, _two_digits().take(pa.array(absolute % 100)))
     if (cents < 0).any():
         text = pc.if_else(pa.array(cents < 0), join("-", text), text)
     return text
@@ -68,7 +67,7 @@ def _render(fmt: str, fields: dict[str, np.ndarray]) -> pa.Array:
     at = 0
     for m in _TOKEN.finditer(fmt):
         if m.start() > at:
-            parts.append(fmt[at:m.start()])
+            parts.append(fmt[at : m.start()])
         value = fields[m.group()[1]]
         parts.append(integers(value) if m.group() == "%Y" else _two_digits().take(pa.array(value)))
         at = m.end()
@@ -83,11 +82,14 @@ def _render(fmt: str, fields: dict[str, np.ndarray]) -> pa.Array:
 def _day_table(first: int, count: int, fmt: str) -> pa.Array:
     days = (np.arange(count) + first).astype("datetime64[D]")
     months = days.astype("datetime64[M]")
-    return _render(fmt, {
-        "Y": days.astype("datetime64[Y]").astype(np.int64) + 1970,
-        "m": months.astype(np.int64) % 12 + 1,
-        "d": (days - months.astype("datetime64[D]")).astype(np.int64) + 1,
-    })
+    return _render(
+        fmt,
+        {
+            "Y": days.astype("datetime64[Y]").astype(np.int64) + 1970,
+            "m": months.astype(np.int64) % 12 + 1,
+            "d": (days - months.astype("datetime64[D]")).astype(np.int64) + 1,
+        },
+    )
 
 
 @lru_cache(maxsize=8)
@@ -222,8 +224,9 @@ def text_lines(values: pa.Array) -> bytes:
     """The bytes of a string array with no null, concatenated."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    offsets = np.frombuffer(values.buffers()[1], np.int32, count=len(values) + 1,
-                            offset=values.offset * 4)
+    offsets = np.frombuffer(
+        values.buffers()[1], np.int32, count=len(values) + 1, offset=values.offset * 4
+    )
     data = values.buffers()[2]
     return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
 

@@ -241,8 +241,18 @@ def generate(
     try:
         for chunk, first in enumerate(range(0, customers, CHUNK_PERSONS)):
             rng = np.random.default_rng([seed, 1, chunk])
-            _generate_chunk(rng, first, behaviour[first:first + CHUNK_PERSONS], customers,
-                            cal, cat, camps, files, truth, totals)
+            _generate_chunk(
+                rng,
+                first,
+                behaviour[first : first + CHUNK_PERSONS],
+                customers,
+                cal,
+                cat,
+                camps,
+                files,
+                truth,
+                totals,
+            )
     finally:
         for f in files.values():
             f.close()
@@ -275,15 +285,24 @@ def _open_files(out_dir: Path) -> dict[str, NativeFile]:
     store = {"delimiter": ";", "encoding": "latin-1", "quoting": "none"}
     spec = (
         ("stores", "store/magasins.csv", "stores", "store", store),
-        ("products", "catalogue/articles.tsv", "products", "catalogue",
-         {"delimiter": "\t", "quoting": "none"}),
+        (
+            "products",
+            "catalogue/articles.tsv",
+            "products",
+            "catalogue",
+            {"delimiter": "\t", "quoting": "none"},
+        ),
         ("store_customers", "store/clients.csv", "customers", "store", store),
         ("web_customers", "web/accounts.csv", "customers", "web", {"delimiter": ","}),
         ("app_customers", "app/users.jsonl", "customers", "app", {}),
-        ("emailing_customers", "emailing/contacts.csv", "customers", "emailing",
-         {"delimiter": ","}),
-        ("service_customers", "service/requesters.csv", "customers", "service",
-         {"delimiter": ","}),
+        (
+            "emailing_customers",
+            "emailing/contacts.csv",
+            "customers",
+            "emailing",
+            {"delimiter": ","},
+        ),
+        ("service_customers", "service/requesters.csv", "customers", "service", {"delimiter": ","}),
         ("store_orders", "store/tickets.csv", "orders", "store", store),
         ("web_orders", "web/orders.jsonl", "orders", "web", {}),
         ("store_lines", "store/lignes.csv", "order-lines", "store", store),
@@ -297,8 +316,9 @@ def _open_files(out_dir: Path) -> dict[str, NativeFile]:
         ("emailing_events", "emailing/activity.jsonl", "events", "emailing", {}),
         ("service_events", "service/events.jsonl", "events", "service", {}),
     )
-    return {key: NativeFile(out_dir / rel, kind, source, **kw)
-            for key, rel, kind, source, kw in spec}
+    return {
+        key: NativeFile(out_dir / rel, kind, source, **kw) for key, rel, kind, source, kw in spec
+    }
 
 
 def _first_time(n: int, person: np.ndarray, t: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -359,8 +379,9 @@ def _source_records(rng, p, has, created, source, days, email_num, mobile) -> _S
     return _Source(rec, primary, duplicate, dup_created)
 
 
-def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, truth,
-                    totals: _Totals) -> None:
+def _generate_chunk(
+    rng, first, behaviour, customers, cal, cat, camps, files, truth, totals: _Totals
+) -> None:
     days = float(cal.days)
     p = make_persons(rng, first, behaviour, cal.as_of)
     n = p.rows
@@ -378,8 +399,11 @@ def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, tr
     anon = make_anonymous_orders(rng, int(np.sum(o["channel"] == STORE)), cal)
     for name, values in o.items():
         if name not in anon:
-            anon[name] = np.zeros(anon.rows, values.dtype) if values.dtype != np.float64 \
+            anon[name] = (
+                np.zeros(anon.rows, values.dtype)
+                if values.dtype != np.float64
                 else np.full(anon.rows, np.nan)
+            )
     orders = Columns.concat([o, anon])
     beh = np.concatenate([p["behaviour"][o["person"]], np.full(anon.rows, ANONYMOUS)])
     lines = make_lines(rng, orders, beh, p, cat)
@@ -400,23 +424,28 @@ def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, tr
     has_online = np.isfinite(first_online)
     research = ~has_online & (rng.random(n) < research_p[p["behaviour"]])
     web_created = np.where(
-        has_online, np.maximum(np.nan_to_num(first_online, posinf=0.0) - 20 * rng.random(n), 0),
+        has_online,
+        np.maximum(np.nan_to_num(first_online, posinf=0.0) - 20 * rng.random(n), 0),
         first_any + rng.random(n) * np.maximum(days - 5 - first_any, 0.0),
     )
     has_app_order = np.isfinite(first_app)
-    app_loyal = ~has_app_order & np.isfinite(first_store) & (
-        rng.random(n) < loyalty_p[p["behaviour"]])
+    app_loyal = (
+        ~has_app_order & np.isfinite(first_store) & (rng.random(n) < loyalty_p[p["behaviour"]])
+    )
     later = np.where(np.isfinite(first_store), first_store, 0.0)
-    app_created = np.where(has_app_order,
-                           np.maximum(np.nan_to_num(first_app, posinf=0.0) - 7 * rng.random(n), 0),
-                           later + rng.random(n) * (days - later))
+    app_created = np.where(
+        has_app_order,
+        np.maximum(np.nan_to_num(first_app, posinf=0.0) - 7 * rng.random(n), 0),
+        later + rng.random(n) * (days - later),
+    )
     has_web = has_online | research
     has_app = has_app_order | app_loyal
     web_created = np.where(has_web, web_created, np.nan)
     app_created = np.where(has_app, app_created, np.nan)
 
-    store_src = _source_records(rng, p, np.isfinite(first_store), first_store, "store", days,
-                                email_num, mobile)
+    store_src = _source_records(
+        rng, p, np.isfinite(first_store), first_store, "store", days, email_num, mobile
+    )
     web_src = _source_records(rng, p, has_web, web_created, "web", days, email_num, mobile)
     app_src = _source_records(rng, p, has_app, app_created, "app", days, email_num, mobile)
     for src, name in ((store_src, "store"), (web_src, "web"), (app_src, "app")):
@@ -434,14 +463,17 @@ def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, tr
     account = np.full(orders.rows, -1, np.int64)
     account[in_store] = store_src.account(rng, person[in_store], orders["t"][in_store])
     account[online] = web_src.account(rng, person[online], orders["t"][online])
-    customer_id = pc.if_else(pa.array(in_store), store_src.ids(account),
-                             web_src.ids(np.where(online, account, -1)))
+    customer_id = pc.if_else(
+        pa.array(in_store), store_src.ids(account), web_src.ids(np.where(online, account, -1))
+    )
 
     # Order ids: till receipts numbered in time order, web-shop orders likewise.
     is_store_order = (ch == STORE) | (ch == PHONE)
     order_no = np.zeros(orders.rows, np.int64)
-    for mask, name, base in ((is_store_order, "ticket", 2_000_000_000),
-                             (~is_store_order, "web_order", 100_000_000)):
+    for mask, name, base in (
+        (is_store_order, "ticket", 2_000_000_000),
+        (~is_store_order, "web_order", 100_000_000),
+    ):
         idx = np.flatnonzero(mask)
         idx = idx[np.argsort(orders["t"][idx], kind="stable")]
         order_no[idx] = base + totals.next_ids(name, len(idx))
@@ -451,11 +483,11 @@ def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, tr
     store_cons = make_consents(rng, store_src.records, "store", days)
     web_cons = make_consents(rng, web_src.records, "web", days)
     app_cons = make_consents(rng, app_src.records, "app", days)
-    subs = email_subscriptions([(store_src.records, store_cons),
-                                (web_src.records, web_cons)], n)
+    subs = email_subscriptions([(store_src.records, store_cons), (web_src.records, web_cons)], n)
     subscribed = ~np.isnan(subs["subscribed"])
-    mail_src = _source_records(rng, p, subscribed, subs["subscribed"], "emailing", days,
-                               email_num, mobile)
+    mail_src = _source_records(
+        rng, p, subscribed, subs["subscribed"], "emailing", days, email_num, mobile
+    )
     mr = mail_src.records
     upper = rng.random(mr.rows) < IDENTITY_NOISE["emailing"].email_upper
     mr["email"] = subs["email"].take(pa.array(mr["person"]))
@@ -468,10 +500,12 @@ def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, tr
         _first_time(n, person, orders["opened_t"], orders["ticket"] & is_person),
         _first_time(n, person[surveys["order"]], surveys["t"], np.ones(surveys.rows, bool)),
     )
-    svc_src = _source_records(rng, p, np.isfinite(first_service), first_service, "service",
-                              days, email_num, mobile)
+    svc_src = _source_records(
+        rng, p, np.isfinite(first_service), first_service, "service", days, email_num, mobile
+    )
     svc_src.records["source_id"] = formats.integers(
-        id_numbers(p["gid"][svc_src.records["person"]], customers, 707, 8))
+        id_numbers(p["gid"][svc_src.records["person"]], customers, 707, 8)
+    )
 
     ctx = _Context(cal, cat, p, orders, lines, order_id, customer_id, totals, files)
     _write_store(rng, ctx, store_src, store_cons, is_store_order)
@@ -485,9 +519,21 @@ def _generate_chunk(rng, first, behaviour, customers, cal, cat, camps, files, tr
     totals.orders += orders.rows
     totals.lines += lines.rows
 
-    _write_truth(ctx, truth, n_person_orders, beh, is_store_order, subs,
-                 (("store", store_src), ("web", web_src), ("app", app_src),
-                  ("emailing", mail_src), ("service", svc_src)))
+    _write_truth(
+        ctx,
+        truth,
+        n_person_orders,
+        beh,
+        is_store_order,
+        subs,
+        (
+            ("store", store_src),
+            ("web", web_src),
+            ("app", app_src),
+            ("emailing", mail_src),
+            ("service", svc_src),
+        ),
+    )
 
 
 @dataclass
@@ -514,16 +560,26 @@ def _write_store(rng, ctx: _Context, src: _Source, cons: Columns, is_store_order
     thirty = (ctx.cal.as_of - date(1970, 1, 1)).days - 30 * 365
     young = (r["gender"] == 0) & (ctx.p["birth"][r["person"]] > thirty)
     civ = pc.if_else(pa.array(young & (rng.random(r.rows) < 0.1)), "MLLE", civ)
-    files["store_customers"].write_csv({
-        "ID_CLIENT": r["source_id"], "NUM_CARTE": r["loyalty_id"], "CIVILITE": civ,
-        "NOM": r["last_name"], "PRENOM": r["first_name"],
-        "DATE_NAISSANCE": formats.dates(r["birth"], STORE_DATE), "EMAIL": r["email"],
-        "TELEPHONE": r["phone"], "ADRESSE": r["address_line1"], "ADRESSE2": r["address_line2"],
-        "CODE_POSTAL": r["postal_code"], "VILLE": r["city"],
-        "DATE_CREATION": ctx.ts(r["created"], STORE_DATE),
-        "MAG_RATTACHEMENT": pa.array([s.code for s in STORES]).take(
-            pa.array(ctx.p["store"][r["person"]].astype(np.int64))),
-    })
+    files["store_customers"].write_csv(
+        {
+            "ID_CLIENT": r["source_id"],
+            "NUM_CARTE": r["loyalty_id"],
+            "CIVILITE": civ,
+            "NOM": r["last_name"],
+            "PRENOM": r["first_name"],
+            "DATE_NAISSANCE": formats.dates(r["birth"], STORE_DATE),
+            "EMAIL": r["email"],
+            "TELEPHONE": r["phone"],
+            "ADRESSE": r["address_line1"],
+            "ADRESSE2": r["address_line2"],
+            "CODE_POSTAL": r["postal_code"],
+            "VILLE": r["city"],
+            "DATE_CREATION": ctx.ts(r["created"], STORE_DATE),
+            "MAG_RATTACHEMENT": pa.array([s.code for s in STORES]).take(
+                pa.array(ctx.p["store"][r["person"]].astype(np.int64))
+            ),
+        }
+    )
 
     o = ctx.orders
     idx = np.flatnonzero(is_store_order)
@@ -557,20 +613,34 @@ def _write_store(rng, ctx: _Context, src: _Source, cons: Columns, is_store_order
         "PRIX_UNIT": formats.money(lines["unit_cents"][li], ","),
         "MONTANT": formats.money(lines["amount_cents"][li], ","),
     }
-    _write_with_bad_rows(rng, ctx, files["store_lines"], table, "lines",
-                         last_line=np.r_[lines["order"][li][1:] != lines["order"][li][:-1], True])
+    _write_with_bad_rows(
+        rng,
+        ctx,
+        files["store_lines"],
+        table,
+        "lines",
+        last_line=np.r_[lines["order"][li][1:] != lines["order"][li][:-1], True],
+    )
 
     channel = pa.array(np.array(["EMAIL", "SMS", "PUSH", "COURRIER"])[cons["channel"]])
-    files["store_consents"].write_csv({
-        "ID_CLIENT": r["source_id"].take(pa.array(cons["record"])),
-        "CANAL_CONTACT": channel,
-        "OPTIN": pa.array(np.where(cons["granted"], "O", "N")),
-        "DATE_MAJ": ctx.ts(cons["t"], STORE_DATE),
-    })
+    files["store_consents"].write_csv(
+        {
+            "ID_CLIENT": r["source_id"].take(pa.array(cons["record"])),
+            "CANAL_CONTACT": channel,
+            "OPTIN": pa.array(np.where(cons["granted"], "O", "N")),
+            "DATE_MAJ": ctx.ts(cons["t"], STORE_DATE),
+        }
+    )
 
 
-def _write_with_bad_rows(rng, ctx: _Context, out: NativeFile, table: dict[str, pa.Array],
-                         what: str, last_line: np.ndarray | None = None) -> None:
+def _write_with_bad_rows(
+    rng,
+    ctx: _Context,
+    out: NativeFile,
+    table: dict[str, pa.Array],
+    what: str,
+    last_line: np.ndarray | None = None,
+) -> None:
     """Write rows with a few planted bad ones inserted, and record where they are."""
     n = len(next(iter(table.values())))
     reasons = BAD_ROWS.ticket_reasons if what == "tickets" else BAD_ROWS.line_reasons
@@ -611,9 +681,15 @@ def _write_with_bad_rows(rng, ctx: _Context, out: NativeFile, table: dict[str, p
     for i in range(m):  # a handful of rows: 0.1% of the file
         column, canonical, edit = edits[int(kinds[i])]
         values[column][i] = edit(i)
-        records.append({"column": column, "field": canonical, "reason": reasons[int(kinds[i])],
-                        "value": values[column][i],
-                        "order_id": values["NUM_TICKET"][i]})
+        records.append(
+            {
+                "column": column,
+                "field": canonical,
+                "reason": reasons[int(kinds[i])],
+                "value": values[column][i],
+                "order_id": values["NUM_TICKET"][i],
+            }
+        )
     bad = {k: pa.array(v, pa.string()) for k, v in values.items()}
     position = np.sort(rng.choice(n + m, m, replace=False))
     is_bad = np.zeros(n + m, bool)
@@ -625,26 +701,42 @@ def _write_with_bad_rows(rng, ctx: _Context, out: NativeFile, table: dict[str, p
     first = out.rows + 2
     out.write_csv(merged)
     for rec, pos in zip(records, position, strict=True):
-        ctx.totals.bad_rows.append({"file": str(out.path.relative_to(out.path.parent.parent)),
-                                    "source": out.source, "kind": out.kind,
-                                    "line": int(first + pos), **rec})
+        ctx.totals.bad_rows.append(
+            {
+                "file": str(out.path.relative_to(out.path.parent.parent)),
+                "source": out.source,
+                "kind": out.kind,
+                "line": int(first + pos),
+                **rec,
+            }
+        )
 
 
 # -- web ----------------------------------------------------------------------------------
-def _write_web(rng, ctx: _Context, src: _Source, cons: Columns, online, web_created,
-               research) -> None:
+def _write_web(
+    rng, ctx: _Context, src: _Source, cons: Columns, online, web_created, research
+) -> None:
     r = src.records
     files = ctx.files
     title = np.array(["Mrs", "Mr", "Mx"])[r["gender"]]
     title = np.where((r["gender"] == 0) & (rng.random(r.rows) < 0.2), "Ms", title)
-    files["web_customers"].write_csv({
-        "account_id": r["source_id"], "title": pa.array(title),
-        "firstname": r["first_name"], "lastname": r["last_name"], "mail": r["email"],
-        "mobile": r["phone"], "dob": formats.dates(r["birth"]),
-        "street": r["address_line1"], "street2": r["address_line2"], "zip": r["postal_code"],
-        "town": r["city"], "country": pa.array(np.full(r.rows, "FR")),
-        "signup_date": ctx.ts(r["created"], "%Y-%m-%d %H:%M:%S"),
-    })
+    files["web_customers"].write_csv(
+        {
+            "account_id": r["source_id"],
+            "title": pa.array(title),
+            "firstname": r["first_name"],
+            "lastname": r["last_name"],
+            "mail": r["email"],
+            "mobile": r["phone"],
+            "dob": formats.dates(r["birth"]),
+            "street": r["address_line1"],
+            "street2": r["address_line2"],
+            "zip": r["postal_code"],
+            "town": r["city"],
+            "country": pa.array(np.full(r.rows, "FR")),
+            "signup_date": ctx.ts(r["created"], "%Y-%m-%d %H:%M:%S"),
+        }
+    )
 
     o = ctx.orders
     idx = np.flatnonzero(online)
@@ -652,18 +744,20 @@ def _write_web(rng, ctx: _Context, src: _Source, cons: Columns, online, web_crea
     q = formats.quoted
     store_codes = pa.array([s.code for s in STORES])
     pickup = _take(store_codes, np.where(o["pickup"][idx], o["store"][idx], -1))
-    objects = formats.json_objects([
-        ("id", q(ctx.order_id.take(pa.array(idx)))),
-        ("account", q(ctx.customer_id.take(pa.array(idx)))),
-        ("created", q(ctx.ts(o["t"][idx]))),
-        ("device", q(pa.array(np.where(o["channel"][idx] == APP, "app", "web")))),
-        ("grand_total", formats.money(o["total_cents"][idx])),
-        ("discount", formats.money(o["discount_cents"][idx])),
-        ("currency", '"EUR"'),
-        ("state", q(pa.array(np.array(WEB_STATES)[o["status"][idx]]))),
-        ("pickup_store", q(pickup)),
-        ("items", formats.integers(o["lines"][idx])),
-    ])
+    objects = formats.json_objects(
+        [
+            ("id", q(ctx.order_id.take(pa.array(idx)))),
+            ("account", q(ctx.customer_id.take(pa.array(idx)))),
+            ("created", q(ctx.ts(o["t"][idx]))),
+            ("device", q(pa.array(np.where(o["channel"][idx] == APP, "app", "web")))),
+            ("grand_total", formats.money(o["total_cents"][idx])),
+            ("discount", formats.money(o["discount_cents"][idx])),
+            ("currency", '"EUR"'),
+            ("state", q(pa.array(np.array(WEB_STATES)[o["status"][idx]]))),
+            ("pickup_store", q(pickup)),
+            ("items", formats.integers(o["lines"][idx])),
+        ]
+    )
     files["web_orders"].write_jsonl(objects)
 
     lines = ctx.lines
@@ -671,119 +765,175 @@ def _write_web(rng, ctx: _Context, src: _Source, cons: Columns, online, web_crea
     rank[idx] = np.arange(len(idx))
     li = np.flatnonzero(online[lines["order"]])
     li = li[np.lexsort((lines["line_no"][li], rank[lines["order"][li]]))]
-    files["web_lines"].write_csv({
-        "order_id": ctx.order_id.take(pa.array(lines["order"][li])),
-        "position": formats.integers(lines["line_no"][li]),
-        "product_sku": ctx.cat.sku.take(pa.array(lines["product"][li])),
-        "qty_ordered": formats.integers(lines["quantity"][li]),
-        "price": formats.money(lines["unit_cents"][li]),
-        "row_total": formats.money(lines["amount_cents"][li]),
-    })
+    files["web_lines"].write_csv(
+        {
+            "order_id": ctx.order_id.take(pa.array(lines["order"][li])),
+            "position": formats.integers(lines["line_no"][li]),
+            "product_sku": ctx.cat.sku.take(pa.array(lines["product"][li])),
+            "qty_ordered": formats.integers(lines["quantity"][li]),
+            "price": formats.money(lines["unit_cents"][li]),
+            "row_total": formats.money(lines["amount_cents"][li]),
+        }
+    )
 
-    files["web_consents"].write_csv({
-        "account_id": r["source_id"].take(pa.array(cons["record"])),
-        "topic": pa.array(np.where(cons["channel"] == CONSENT_CHANNELS.index("email"),
-                                   "newsletter", "sms_offers")),
-        "subscribed": pa.array(np.where(cons["granted"], "yes", "no")),
-        "updated_at": ctx.ts(cons["t"]),
-    })
+    files["web_consents"].write_csv(
+        {
+            "account_id": r["source_id"].take(pa.array(cons["record"])),
+            "topic": pa.array(
+                np.where(
+                    cons["channel"] == CONSENT_CHANNELS.index("email"), "newsletter", "sms_offers"
+                )
+            ),
+            "subscribed": pa.array(np.where(cons["granted"], "yes", "no")),
+            "updated_at": ctx.ts(cons["t"]),
+        }
+    )
 
     # Browsing: the sessions behind the orders, research before store purchases, prospects.
     users = src.ids(src.primary)
     order_users = ctx.customer_id
-    sessions = Columns.concat([
-        funnel_sessions(rng, o, lines, WEB, FUNNELS["web"], web_created),
-        research_sessions(rng, o, lines, research, np.nan_to_num(web_created, nan=np.inf)),
-        prospect_sessions(rng, int(rng.poisson(PROSPECT_SESSIONS_PER_ORDER * len(idx))),
-                          float(ctx.cal.days), ctx.cat),
-    ])
+    sessions = Columns.concat(
+        [
+            funnel_sessions(rng, o, lines, WEB, FUNNELS["web"], web_created),
+            research_sessions(rng, o, lines, research, np.nan_to_num(web_created, nan=np.inf)),
+            prospect_sessions(
+                rng,
+                int(rng.poisson(PROSPECT_SESSIONS_PER_ORDER * len(idx))),
+                float(ctx.cal.days),
+                ctx.cat,
+            ),
+        ]
+    )
     _write_sessions(rng, ctx, sessions, "web", users, order_users, files["web_events"])
 
     # Delivery notifications of the web shop's order system.
     d = np.flatnonzero(o["delivered"] & (o["person"] >= 0))
     d = d[np.argsort(o["delivered_t"][d], kind="stable")]
-    props = formats.json_objects([
-        ("order_id", q(ctx.order_id.take(pa.array(d)))),
-        ("promised_days", formats.integers(o["promised"][d])),
-        ("actual_days", formats.integers(o["actual"][d])),
-        ("late", formats.booleans(o["late"][d])),
-        ("carrier", q(pa.array(np.array(CARRIERS)[d % len(CARRIERS)]))),
-    ])
+    props = formats.json_objects(
+        [
+            ("order_id", q(ctx.order_id.take(pa.array(d)))),
+            ("promised_days", formats.integers(o["promised"][d])),
+            ("actual_days", formats.integers(o["actual"][d])),
+            ("late", formats.booleans(o["late"][d])),
+            ("carrier", q(pa.array(np.array(CARRIERS)[d % len(CARRIERS)]))),
+        ]
+    )
     nulls = pa.nulls(len(d), pa.string())
     ev = Columns(
         event_id=hex_ids(ctx.totals.next_ids("web_event", len(d)), 21),
         timestamp=ctx.ts(o["delivered_t"][d]),
         event=pa.array(np.full(len(d), "order_delivered")),
-        user_id=ctx.customer_id.take(pa.array(d)), anonymous_id=nulls, session_id=nulls,
-        url=nulls, sku=nulls, properties=props,
+        user_id=ctx.customer_id.take(pa.array(d)),
+        anonymous_id=nulls,
+        session_id=nulls,
+        url=nulls,
+        sku=nulls,
+        properties=props,
     )
     files["web_deliveries"].write_jsonl(segment_objects(ev, "server"))
     ctx.totals.events += len(d)
 
 
-def _write_sessions(rng, ctx: _Context, sessions: Columns, channel: str, users: pa.Array,
-                    order_users: pa.Array, out: NativeFile) -> None:
+def _write_sessions(
+    rng,
+    ctx: _Context,
+    sessions: Columns,
+    channel: str,
+    users: pa.Array,
+    order_users: pa.Array,
+    out: NativeFile,
+) -> None:
     ev = session_events(rng, sessions)
     ev = ev.take(np.argsort(ev["t"], kind="stable"))
     p = ctx.p
     person = sessions["person"]
-    device_key = np.where(person >= 0, p["gid"][np.maximum(person, 0)] * 4 + sessions["device"],
-                          0)
+    device_key = np.where(person >= 0, p["gid"][np.maximum(person, 0)] * 4 + sessions["device"], 0)
     prospects = person < 0
     prospect_key = ctx.totals.next_ids("prospect", int(prospects.sum()))
     cookies = hex_ids(device_key, 77)
-    cookies = pc.if_else(pa.array(prospects), _scatter(hex_ids(prospect_key, 78), prospects),
-                         cookies)
+    cookies = pc.if_else(
+        pa.array(prospects), _scatter(hex_ids(prospect_key, 78), prospects), cookies
+    )
     sess_ids = hex_ids(ctx.totals.next_ids(f"{channel}_session", sessions.rows), 31)
-    ev_ids = hex_ids(ctx.totals.next_ids(f"{channel}_event", ev.rows), 21 if channel == "web"
-                     else 22)
-    text = render_events(ev, sessions, channel, users, order_users, ctx.order_id,
-                         ctx.orders["total_cents"], cookies, sess_ids, ev_ids, ctx.cat,
-                         ctx.cal.start)
+    ev_ids = hex_ids(
+        ctx.totals.next_ids(f"{channel}_event", ev.rows), 21 if channel == "web" else 22
+    )
+    text = render_events(
+        ev,
+        sessions,
+        channel,
+        users,
+        order_users,
+        ctx.order_id,
+        ctx.orders["total_cents"],
+        cookies,
+        sess_ids,
+        ev_ids,
+        ctx.cat,
+        ctx.cal.start,
+    )
     out.write_jsonl(segment_objects(text, "browser" if channel == "web" else "mobile"))
     ctx.totals.events += ev.rows
     stage = sessions["stage"]
     carted = (stage >= CART) & (stage != LOYALTY_CARD)
     ctx.totals.add(f"funnel_{channel}_cart_sessions", carted.sum())
     ctx.totals.add(f"funnel_{channel}_purchase_sessions", (stage == BUY).sum())
-    ctx.totals.add(f"funnel_{channel}_checkout_sessions",
-                   ((stage >= CHECKOUT) & (stage != LOYALTY_CARD)).sum())
+    ctx.totals.add(
+        f"funnel_{channel}_checkout_sessions", ((stage >= CHECKOUT) & (stage != LOYALTY_CARD)).sum()
+    )
 
 
 def _scatter(values: pa.Array, mask: np.ndarray) -> pa.Array:
     """A full-length array with ``values`` at the true positions of ``mask``."""
     idx = np.cumsum(mask) - 1
-    return _take(values, np.where(mask, idx, -1)) if len(values) else pa.nulls(len(mask),
-                                                                                pa.string())
+    return (
+        _take(values, np.where(mask, idx, -1)) if len(values) else pa.nulls(len(mask), pa.string())
+    )
 
 
 # -- app ----------------------------------------------------------------------------------
-def _write_app(rng, ctx: _Context, src: _Source, cons: Columns, app_created, web_src: _Source,
-               account) -> None:
+def _write_app(
+    rng, ctx: _Context, src: _Source, cons: Columns, app_created, web_src: _Source, account
+) -> None:
     r = src.records
     files = ctx.files
     q = formats.quoted
     os_name = np.where(rng.random(r.rows) < 0.55, "ios", "android")
     version = np.array(["4.2.0", "4.3.1", "5.0.2"])[rng.integers(0, 3, r.rows)]
-    files["app_customers"].write_jsonl(formats.json_objects([
-        ("uid", q(r["source_id"])), ("email", q(r["email"])), ("phone_number", q(r["phone"])),
-        ("given_name", q(r["first_name"])), ("family_name", q(r["last_name"])),
-        ("birthdate", q(formats.dates(r["birth"]))), ("postcode", q(r["postal_code"])),
-        ("registered_at", q(ctx.ts(r["created"]))), ("os", q(pa.array(os_name))),
-        ("app_version", q(pa.array(version))),
-    ]))
-    files["app_consents"].write_jsonl(formats.json_objects([
-        ("uid", q(r["source_id"].take(pa.array(cons["record"])))),
-        ("push_enabled", formats.booleans(cons["granted"])),
-        ("changed_at", q(ctx.ts(cons["t"]))),
-    ]))
+    files["app_customers"].write_jsonl(
+        formats.json_objects(
+            [
+                ("uid", q(r["source_id"])),
+                ("email", q(r["email"])),
+                ("phone_number", q(r["phone"])),
+                ("given_name", q(r["first_name"])),
+                ("family_name", q(r["last_name"])),
+                ("birthdate", q(formats.dates(r["birth"]))),
+                ("postcode", q(r["postal_code"])),
+                ("registered_at", q(ctx.ts(r["created"]))),
+                ("os", q(pa.array(os_name))),
+                ("app_version", q(pa.array(version))),
+            ]
+        )
+    )
+    files["app_consents"].write_jsonl(
+        formats.json_objects(
+            [
+                ("uid", q(r["source_id"].take(pa.array(cons["record"])))),
+                ("push_enabled", formats.booleans(cons["granted"])),
+                ("changed_at", q(ctx.ts(cons["t"]))),
+            ]
+        )
+    )
     o = ctx.orders
     users = src.ids(src.primary)
     order_users = _take(users, np.where(o["person"] >= 0, o["person"], -1))
-    sessions = Columns.concat([
-        funnel_sessions(rng, o, ctx.lines, APP, FUNNELS["app"], app_created),
-        loyalty_card_sessions(rng, o, app_created),
-    ])
+    sessions = Columns.concat(
+        [
+            funnel_sessions(rng, o, ctx.lines, APP, FUNNELS["app"], app_created),
+            loyalty_card_sessions(rng, o, app_created),
+        ]
+    )
     _write_sessions(rng, ctx, sessions, "app", users, order_users, files["app_events"])
 
 
@@ -791,91 +941,122 @@ def _write_app(rng, ctx: _Context, src: _Source, cons: Columns, app_created, web
 def _write_emailing(rng, ctx: _Context, src: _Source, subs: Columns, camps: Columns) -> None:
     r = src.records
     files = ctx.files
-    files["emailing_customers"].write_csv({
-        "Email Address": r["email"], "First Name": r["first_name"],
-        "Last Name": r["last_name"],
-        "MEMBER_RATING": formats.integers(rng.integers(1, 6, r.rows)),
-        "OPTIN_TIME": ctx.ts(r["created"], "%Y-%m-%d %H:%M:%S"), "LEID": r["source_id"],
-    })
+    files["emailing_customers"].write_csv(
+        {
+            "Email Address": r["email"],
+            "First Name": r["first_name"],
+            "Last Name": r["last_name"],
+            "MEMBER_RATING": formats.integers(rng.integers(1, 6, r.rows)),
+            "OPTIN_TIME": ctx.ts(r["created"], "%Y-%m-%d %H:%M:%S"),
+            "LEID": r["source_id"],
+        }
+    )
     festive = np.array([b == "festive" for b in BEHAVIOUR_NAMES])
-    contacts = Columns(subscribed=subs["subscribed"][r["person"]],
-                       unsubscribed=subs["unsubscribed"][r["person"]],
-                       festive=festive[ctx.p["behaviour"][r["person"]]])
+    contacts = Columns(
+        subscribed=subs["subscribed"][r["person"]],
+        unsubscribed=subs["unsubscribed"][r["person"]],
+        festive=festive[ctx.p["behaviour"][r["person"]]],
+    )
     act = email_activity(rng, contacts, camps, float(ctx.cal.days))
     q = formats.quoted
     camp_id = pa.array(camps["campaign_id"]).take(pa.array(act["campaign"]))
-    campaign = formats.json_objects([
-        ("id", q(camp_id)),
-        ("name", q(pa.array(camps["name"]).take(pa.array(act["campaign"])))),
-    ])
+    campaign = formats.json_objects(
+        [
+            ("id", q(camp_id)),
+            ("name", q(pa.array(camps["name"]).take(pa.array(act["campaign"])))),
+        ]
+    )
     url = formats.join(f"https://{WEB_DOMAIN}/?utm_campaign=", camp_id)
     url = pc.if_else(pa.array(act["action"] == 2), url, pa.nulls(act.rows, pa.string()))
-    files["emailing_events"].write_jsonl(formats.json_objects([
-        ("id", q(hex_ids(ctx.totals.next_ids("email_event", act.rows), 41))),
-        ("contact_id", q(r["source_id"].take(pa.array(act["contact"])))),
-        ("action", q(pa.array(np.array(ACTIONS)[act["action"]]))),
-        ("timestamp", q(ctx.ts(act["t"]))),
-        ("campaign", campaign),
-        ("url", q(url)),
-    ]))
+    files["emailing_events"].write_jsonl(
+        formats.json_objects(
+            [
+                ("id", q(hex_ids(ctx.totals.next_ids("email_event", act.rows), 41))),
+                ("contact_id", q(r["source_id"].take(pa.array(act["contact"])))),
+                ("action", q(pa.array(np.array(ACTIONS)[act["action"]]))),
+                ("timestamp", q(ctx.ts(act["t"]))),
+                ("campaign", campaign),
+                ("url", q(url)),
+            ]
+        )
+    )
     ctx.totals.events += act.rows
 
 
 # -- customer service ---------------------------------------------------------------------
-def _write_service(rng, ctx: _Context, src: _Source, tickets: np.ndarray, surveys: Columns,
-                   is_store_order) -> None:
+def _write_service(
+    rng, ctx: _Context, src: _Source, tickets: np.ndarray, surveys: Columns, is_store_order
+) -> None:
     r = src.records
     files = ctx.files
-    files["service_customers"].write_csv({
-        "requester_id": r["source_id"], "first_name": r["first_name"],
-        "last_name": r["last_name"], "email": r["email"], "phone": r["phone"],
-        "created_at": ctx.ts(r["created"]),
-    })
+    files["service_customers"].write_csv(
+        {
+            "requester_id": r["source_id"],
+            "first_name": r["first_name"],
+            "last_name": r["last_name"],
+            "email": r["email"],
+            "phone": r["phone"],
+            "created_at": ctx.ts(r["created"]),
+        }
+    )
     o = ctx.orders
     q = formats.quoted
     ticket_no = ctx.totals.next_ids("support_ticket", len(tickets))
     ticket_id = formats.join("TCK-", formats.integers(100_000 + ticket_no))
     order_src = pa.array(np.where(is_store_order[tickets], "store", "web"))
     requester = src.ids(src.primary[o["person"][tickets]])
-    opened = formats.json_objects([
-        ("ticket_id", q(ticket_id)),
-        ("topic", q(pa.array(np.array(TICKET_TOPICS)[o["topic"][tickets]]))),
-        ("order_id", q(ctx.order_id.take(pa.array(tickets)))),
-        ("order_source", q(order_src)),
-    ])
+    opened = formats.json_objects(
+        [
+            ("ticket_id", q(ticket_id)),
+            ("topic", q(pa.array(np.array(TICKET_TOPICS)[o["topic"][tickets]]))),
+            ("order_id", q(ctx.order_id.take(pa.array(tickets)))),
+            ("order_source", q(order_src)),
+        ]
+    )
     hours = np.round((o["closed_t"][tickets] - o["opened_t"][tickets]) * 24, 1)
-    closed = formats.json_objects([
-        ("ticket_id", q(ticket_id)),
-        ("resolved", formats.booleans(o["resolved"][tickets])),
-        ("hours", pc.cast(pa.array(hours), pa.string())),
-    ])
+    closed = formats.json_objects(
+        [
+            ("ticket_id", q(ticket_id)),
+            ("resolved", formats.booleans(o["resolved"][tickets])),
+            ("hours", pc.cast(pa.array(hours), pa.string())),
+        ]
+    )
     via = pa.array(np.array(TICKET_VIA)[o["via"][tickets]])
     sv = surveys["order"]
-    answer = formats.json_objects([
-        ("survey", '"post_delivery"'),
-        ("order_id", q(ctx.order_id.take(pa.array(sv)))),
-        ("score", formats.integers(surveys["score"])),
-    ])
+    answer = formats.json_objects(
+        [
+            ("survey", '"post_delivery"'),
+            ("order_id", q(ctx.order_id.take(pa.array(sv)))),
+            ("score", formats.integers(surveys["score"])),
+        ]
+    )
     k, m = len(tickets), surveys.rows
     ev = Columns(
-        type=pa.concat_arrays([pa.array(np.full(k, "ticket_opened")),
-                               pa.array(np.full(k, "ticket_closed")),
-                               pa.array(np.full(m, "survey_response"))]),
-        requester=pa.concat_arrays([requester, requester,
-                                    src.ids(src.primary[o["person"][sv]])]),
+        type=pa.concat_arrays(
+            [
+                pa.array(np.full(k, "ticket_opened")),
+                pa.array(np.full(k, "ticket_closed")),
+                pa.array(np.full(m, "survey_response")),
+            ]
+        ),
+        requester=pa.concat_arrays([requester, requester, src.ids(src.primary[o["person"][sv]])]),
         t=np.concatenate([o["opened_t"][tickets], o["closed_t"][tickets], surveys["t"]]),
         via=pa.concat_arrays([via, via, pa.array(np.full(m, "email"))]),
         details=pa.concat_arrays([opened, closed, answer]),
     )
     ev = ev.take(np.argsort(ev["t"], kind="stable"))
-    files["service_events"].write_jsonl(formats.json_objects([
-        ("event_id", q(hex_ids(ctx.totals.next_ids("service_event", ev.rows), 51))),
-        ("type", q(ev["type"])),
-        ("requester_id", q(ev["requester"])),
-        ("created_at", q(ctx.ts(ev["t"]))),
-        ("via", q(ev["via"])),
-        ("details", ev["details"]),
-    ]))
+    files["service_events"].write_jsonl(
+        formats.json_objects(
+            [
+                ("event_id", q(hex_ids(ctx.totals.next_ids("service_event", ev.rows), 51))),
+                ("type", q(ev["type"])),
+                ("requester_id", q(ev["requester"])),
+                ("created_at", q(ctx.ts(ev["t"]))),
+                ("via", q(ev["via"])),
+                ("details", ev["details"]),
+            ]
+        )
+    )
     ctx.totals.events += ev.rows
 
 
@@ -888,8 +1069,15 @@ def _ts_array(t: np.ndarray, origin: date) -> pa.Array:
     return pa.array(sec.astype("datetime64[s]"), mask=~ok)
 
 
-def _write_truth(ctx: _Context, truth: TruthWriter, n_person_orders: int, beh: np.ndarray,
-                 is_store_order: np.ndarray, subs: Columns, sources) -> None:
+def _write_truth(
+    ctx: _Context,
+    truth: TruthWriter,
+    n_person_orders: int,
+    beh: np.ndarray,
+    is_store_order: np.ndarray,
+    subs: Columns,
+    sources,
+) -> None:
     p, o, cal = ctx.p, ctx.orders, ctx.cal
     n = p.rows
     start = cal.start
@@ -902,106 +1090,124 @@ def _write_truth(ctx: _Context, truth: TruthWriter, n_person_orders: int, beh: n
     t1 = np.where(second >= 0, po["t"][np.maximum(second, 0)], np.nan)
     first_channel = po["channel"][np.minimum(first, len(person) - 1)]
     completed = po["status"] == 0
-    revenue = np.bincount(person, weights=np.where(completed, po["total_cents"], 0),
-                          minlength=n) / 100
+    revenue = (
+        np.bincount(person, weights=np.where(completed, po["total_cents"], 0), minlength=n) / 100
+    )
     used = np.zeros((n, len(ORDER_CHANNELS)), bool)
     used[person, po["channel"]] = True
     pid = formats.join("P", pc.utf8_lpad(formats.integers(p["gid"] + 1), 7, "0"))
     channel_names = np.array(ORDER_CHANNELS)
     favourite = np.array([c.code for c in CATEGORIES] + [None], dtype=object)[p["favourite"]]
     renewal = np.array([RENEWAL_DAYS.get(c.code) or np.nan for c in CATEGORIES] + [np.nan])[
-        p["favourite"]]
-    truth.append(PERSONS, {
-        "person_id": pid,
-        "behaviour": pa.array(np.array(BEHAVIOUR_NAMES)[p["behaviour"]]),
-        "main_channel": pa.array(channel_names[p["main"]]),
-        "first_order_at": _ts_array(t0, start),
-        "first_channel": pa.array(channel_names[first_channel]),
-        "second_order_at": _ts_array(t1, start),
-        "second_purchase_delay_days": t1 - t0,
-        "second_purchase_rule": np.isin(np.array(BEHAVIOUR_NAMES)[p["behaviour"]],
-                                        SECOND_PURCHASE.applies_to),
-        "orders": count.astype(np.int64),
-        "revenue": revenue,
-        "channels_used": used.sum(axis=1).astype(np.int64),
-        "is_multichannel": p["behaviour"] == BEHAVIOUR_NAMES.index("multichannel"),
-        "uses_several_channels": used.sum(axis=1) >= 2,
-        "is_festive": p["behaviour"] == BEHAVIOUR_NAMES.index("festive"),
-        "lapse_date": _ts_array(p["lapse_t"], start),
-        "favourite_category": pa.array(favourite, pa.string()),
-        "renewal_days": renewal,
-        "bad_experience_at": _ts_array(p["bad_t"], start),
-        "churned_at": _ts_array(p["churn_t"], start),
-        "gender": pa.array(np.array(GENDERS)[p["gender"]]),
-        "birth_date": pa.array(p["birth"].astype("datetime64[D]")),
-        "first_name": names.FIRST.spell(p["first"]),
-        "last_name": names.LAST.spell(p["last"]),
-        "maiden_name": pc.if_else(pa.array(p["maiden"] >= 0),
-                                  names.LAST.spell(np.maximum(p["maiden"], 0)),
-                                  pa.nulls(n, pa.string())),
-        "city": AREA_CITY.take(pa.array(p["area"].astype(np.int64))),
-        "postal_code": POSTAL_CODES.take(pa.array(p["postal"].astype(np.int64))),
-        "region": AREA_REGION.take(pa.array(p["area"].astype(np.int64))),
-        "store_id": pa.array([s.code for s in STORES]).take(
-            pa.array(p["store"].astype(np.int64))),
-        "lives_near_store": p["local"],
-        "moved": p["moved"],
-        "has_pro_email": p["pro_domain"] >= 0,
-        "household_id": pc.if_else(
-            pa.array(p["household"] >= 0),
-            formats.join("H", pc.utf8_lpad(formats.integers(np.maximum(p["household"], 0) + 1),
-                                           7, "0")),
-            pa.nulls(n, pa.string())),
-        "identity_case": pa.array(np.array(CASES)[p["case"]]),
-        "email_optin_at": _ts_array(subs["subscribed"], start),
-        "email_optout_at": _ts_array(subs["unsubscribed"], start),
-    })
+        p["favourite"]
+    ]
+    truth.append(
+        PERSONS,
+        {
+            "person_id": pid,
+            "behaviour": pa.array(np.array(BEHAVIOUR_NAMES)[p["behaviour"]]),
+            "main_channel": pa.array(channel_names[p["main"]]),
+            "first_order_at": _ts_array(t0, start),
+            "first_channel": pa.array(channel_names[first_channel]),
+            "second_order_at": _ts_array(t1, start),
+            "second_purchase_delay_days": t1 - t0,
+            "second_purchase_rule": np.isin(
+                np.array(BEHAVIOUR_NAMES)[p["behaviour"]], SECOND_PURCHASE.applies_to
+            ),
+            "orders": count.astype(np.int64),
+            "revenue": revenue,
+            "channels_used": used.sum(axis=1).astype(np.int64),
+            "is_multichannel": p["behaviour"] == BEHAVIOUR_NAMES.index("multichannel"),
+            "uses_several_channels": used.sum(axis=1) >= 2,
+            "is_festive": p["behaviour"] == BEHAVIOUR_NAMES.index("festive"),
+            "lapse_date": _ts_array(p["lapse_t"], start),
+            "favourite_category": pa.array(favourite, pa.string()),
+            "renewal_days": renewal,
+            "bad_experience_at": _ts_array(p["bad_t"], start),
+            "churned_at": _ts_array(p["churn_t"], start),
+            "gender": pa.array(np.array(GENDERS)[p["gender"]]),
+            "birth_date": pa.array(p["birth"].astype("datetime64[D]")),
+            "first_name": names.FIRST.spell(p["first"]),
+            "last_name": names.LAST.spell(p["last"]),
+            "maiden_name": pc.if_else(
+                pa.array(p["maiden"] >= 0),
+                names.LAST.spell(np.maximum(p["maiden"], 0)),
+                pa.nulls(n, pa.string()),
+            ),
+            "city": AREA_CITY.take(pa.array(p["area"].astype(np.int64))),
+            "postal_code": POSTAL_CODES.take(pa.array(p["postal"].astype(np.int64))),
+            "region": AREA_REGION.take(pa.array(p["area"].astype(np.int64))),
+            "store_id": pa.array([s.code for s in STORES]).take(
+                pa.array(p["store"].astype(np.int64))
+            ),
+            "lives_near_store": p["local"],
+            "moved": p["moved"],
+            "has_pro_email": p["pro_domain"] >= 0,
+            "household_id": pc.if_else(
+                pa.array(p["household"] >= 0),
+                formats.join(
+                    "H", pc.utf8_lpad(formats.integers(np.maximum(p["household"], 0) + 1), 7, "0")
+                ),
+                pa.nulls(n, pa.string()),
+            ),
+            "identity_case": pa.array(np.array(CASES)[p["case"]]),
+            "email_optin_at": _ts_array(subs["subscribed"], start),
+            "email_optout_at": _ts_array(subs["unsubscribed"], start),
+        },
+    )
 
     recs = []
     for name, src in sources:
         r = src.records
-        recs.append({
-            "source": pa.array(np.full(r.rows, name)),
-            "source_id": r["source_id"],
-            "person_id": pid.take(pa.array(r["person"])),
-            "role": pa.array(np.where(r["role"] == 0, "primary", "duplicate")),
-            "created_at": _ts_array(r["created"], start),
-            "typo": pa.array(np.array(["none", "first_name", "last_name"])[r["typo"]]),
-            "swapped_names": r["swapped"],
-            "accents_dropped": r["accents_dropped"],
-            "maiden_name": r["maiden_name"],
-            "email_kind": pa.array(np.array(EMAIL_KINDS)[r["email_kind"]]),
-            "email_upper": r["email_upper"],
-            "email_spaces": r["email_spaces"],
-            "phone_format": pa.array(np.array(("missing",) + PHONE_FORMATS)[r["phone_format"] + 1]),
-            "old_address": r["old_address"],
-        })
+        recs.append(
+            {
+                "source": pa.array(np.full(r.rows, name)),
+                "source_id": r["source_id"],
+                "person_id": pid.take(pa.array(r["person"])),
+                "role": pa.array(np.where(r["role"] == 0, "primary", "duplicate")),
+                "created_at": _ts_array(r["created"], start),
+                "typo": pa.array(np.array(["none", "first_name", "last_name"])[r["typo"]]),
+                "swapped_names": r["swapped"],
+                "accents_dropped": r["accents_dropped"],
+                "maiden_name": r["maiden_name"],
+                "email_kind": pa.array(np.array(EMAIL_KINDS)[r["email_kind"]]),
+                "email_upper": r["email_upper"],
+                "email_spaces": r["email_spaces"],
+                "phone_format": pa.array(
+                    np.array(("missing",) + PHONE_FORMATS)[r["phone_format"] + 1]
+                ),
+                "old_address": r["old_address"],
+            }
+        )
     truth.append(RECORDS, {k: pa.concat_arrays([pa.array(x[k]) for x in recs]) for k in recs[0]})
 
     is_person = o["person"] >= 0
     opid = _take(pid, np.where(is_person, o["person"], -1))
-    truth.append(ORDERS, {
-        "source": pa.array(np.where(is_store_order, "store", "web")),
-        "order_id": ctx.order_id,
-        "customer_id": ctx.customer_id,
-        "person_id": opid,
-        "behaviour": pa.array(np.array(list(BEHAVIOUR_NAMES) + ["anonymous"])[beh]),
-        "channel": pa.array(channel_names[o["channel"]]),
-        "ordered_at": _ts_array(o["t"], start),
-        "store_id": _take(pa.array([s.code for s in STORES]), o["store"].astype(np.int64)),
-        "total_amount": o["total_cents"] / 100,
-        "discount_amount": o["discount_cents"] / 100,
-        "status": pa.array(np.array(STATUS_NAMES)[o["status"]]),
-        "rank": np.where(is_person, o["rank"], -1).astype(np.int64),
-        "lines": o["lines"].astype(np.int64),
-        "in_promo_window": o["promo"] >= 0,
-        "in_festive_window": o["festive"] >= 0,
-        "click_and_collect": o["pickup"],
-        "delivered": o["delivered"],
-        "late_delivery": o["late"],
-        "support_ticket": o["ticket"],
-        "ticket_resolved": o["resolved"],
-    })
+    truth.append(
+        ORDERS,
+        {
+            "source": pa.array(np.where(is_store_order, "store", "web")),
+            "order_id": ctx.order_id,
+            "customer_id": ctx.customer_id,
+            "person_id": opid,
+            "behaviour": pa.array(np.array(list(BEHAVIOUR_NAMES) + ["anonymous"])[beh]),
+            "channel": pa.array(channel_names[o["channel"]]),
+            "ordered_at": _ts_array(o["t"], start),
+            "store_id": _take(pa.array([s.code for s in STORES]), o["store"].astype(np.int64)),
+            "total_amount": o["total_cents"] / 100,
+            "discount_amount": o["discount_cents"] / 100,
+            "status": pa.array(np.array(STATUS_NAMES)[o["status"]]),
+            "rank": np.where(is_person, o["rank"], -1).astype(np.int64),
+            "lines": o["lines"].astype(np.int64),
+            "in_promo_window": o["promo"] >= 0,
+            "in_festive_window": o["festive"] >= 0,
+            "click_and_collect": o["pickup"],
+            "delivered": o["delivered"],
+            "late_delivery": o["late"],
+            "support_ticket": o["ticket"],
+            "ticket_resolved": o["resolved"],
+        },
+    )
 
     # Realised values, summed over chunks, for planted.json.
     t = ctx.totals
@@ -1044,27 +1250,37 @@ def _ratio(s: dict[str, float], num: str, den: str) -> float | None:
     return round(s.get(num, 0.0) / d, 4) if d else None
 
 
-def _planted(seed: int, customers: int, cal: Calendar, totals: _Totals,
-             files: dict[str, NativeFile]) -> dict[str, Any]:
+def _planted(
+    seed: int, customers: int, cal: Calendar, totals: _Totals, files: dict[str, NativeFile]
+) -> dict[str, Any]:
     s = totals.sums
     realised: dict[str, Any] = {
-        "basket_eur": {name: _ratio(s, f"basket_{name}_sum", f"basket_{name}_n")
-                       for name in list(BEHAVIOUR_NAMES) + ["anonymous"]},
-        "orders": {name: int(s.get(f"orders_{name}_n", 0))
-                   for name in list(BEHAVIOUR_NAMES) + ["anonymous"]},
-        "behaviour_shares": {name: round(s.get(f"share_{name}_n", 0) / customers, 6)
-                             for name in BEHAVIOUR_NAMES},
+        "basket_eur": {
+            name: _ratio(s, f"basket_{name}_sum", f"basket_{name}_n")
+            for name in list(BEHAVIOUR_NAMES) + ["anonymous"]
+        },
+        "orders": {
+            name: int(s.get(f"orders_{name}_n", 0))
+            for name in list(BEHAVIOUR_NAMES) + ["anonymous"]
+        },
+        "behaviour_shares": {
+            name: round(s.get(f"share_{name}_n", 0) / customers, 6) for name in BEHAVIOUR_NAMES
+        },
         "second_purchase_delay_days": {
-            c: _ratio(s, f"second_{c}_sum", f"second_{c}_n") for c in ORDER_CHANNELS},
-        "renewal_days": {c: _ratio(s, f"renewal_{c}_sum", f"renewal_{c}_n")
-                         for c in RENEWAL_DAYS},
+            c: _ratio(s, f"second_{c}_sum", f"second_{c}_n") for c in ORDER_CHANNELS
+        },
+        "renewal_days": {c: _ratio(s, f"renewal_{c}_sum", f"renewal_{c}_n") for c in RENEWAL_DAYS},
         "funnels": {},
         "moment_of_truth": {
             "horizon_days": MOMENT_OF_TRUTH.horizon_days,
-            **{f"{case}_repurchase_rate": _ratio(s, f"mot_{case}_repurchased", f"mot_{case}_n")
-               for case in ("late", "on_time", "unresolved", "resolved")},
-            **{f"{case}_n": int(s.get(f"mot_{case}_n", 0))
-               for case in ("late", "on_time", "unresolved", "resolved")},
+            **{
+                f"{case}_repurchase_rate": _ratio(s, f"mot_{case}_repurchased", f"mot_{case}_n")
+                for case in ("late", "on_time", "unresolved", "resolved")
+            },
+            **{
+                f"{case}_n": int(s.get(f"mot_{case}_n", 0))
+                for case in ("late", "on_time", "unresolved", "resolved")
+            },
         },
         "revenue_per_customer": {
             "multichannel": _ratio(s, "persons_multichannel_revenue", "persons_multichannel_n"),
@@ -1078,22 +1294,37 @@ def _planted(seed: int, customers: int, cal: Calendar, totals: _Totals,
             "checkout_sessions": int(s.get(f"funnel_{c}_checkout_sessions", 0)),
             "purchase_sessions": int(s.get(f"funnel_{c}_purchase_sessions", 0)),
             "abandonment": round(1 - s.get(f"funnel_{c}_purchase_sessions", 0) / cart, 4)
-            if cart else None,
-            "checkout_to_purchase": _ratio(s, f"funnel_{c}_purchase_sessions",
-                                           f"funnel_{c}_checkout_sessions"),
+            if cart
+            else None,
+            "checkout_to_purchase": _ratio(
+                s, f"funnel_{c}_purchase_sessions", f"funnel_{c}_checkout_sessions"
+            ),
         }
     return {
         "seed": seed,
         "customers": customers,
-        "history": {"start": cal.start.isoformat(), "as_of": cal.as_of.isoformat(),
-                    "days": cal.days, "timezone": "UTC"},
-        "calendar": {"festive": [w.as_dict() for w in cal.festive],
-                     "promo": [w.as_dict() for w in cal.promo],
-                     "holidays": [w.as_dict() for w in cal.holidays]},
+        "history": {
+            "start": cal.start.isoformat(),
+            "as_of": cal.as_of.isoformat(),
+            "days": cal.days,
+            "timezone": "UTC",
+        },
+        "calendar": {
+            "festive": [w.as_dict() for w in cal.festive],
+            "promo": [w.as_dict() for w in cal.promo],
+            "holidays": [w.as_dict() for w in cal.holidays],
+        },
         "parameters": planted_parameters(),
         "realised": realised,
         "identify_event": "identify",
         "bad_rows": totals.bad_rows,
-        "files": {k: {"path": str(f.path.relative_to(f.path.parent.parent)), "rows": f.rows,
-                      "kind": f.kind, "source": f.source} for k, f in files.items()},
+        "files": {
+            k: {
+                "path": str(f.path.relative_to(f.path.parent.parent)),
+                "rows": f.rows,
+                "kind": f.kind,
+                "source": f.source,
+            }
+            for k, f in files.items()
+        },
     }

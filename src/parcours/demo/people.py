@@ -89,13 +89,16 @@ def make_persons(
 
     u = rng.random(n)
     p["gender"] = np.where(u < 0.505, 0, np.where(u < 0.99, 1, 2)).astype(np.int8)
-    f_idx = rng.choice(names.N_FIRST_F, size=n, p=_renorm(names.FIRST.weights[:names.N_FIRST_F]))
+    f_idx = rng.choice(names.N_FIRST_F, size=n, p=_renorm(names.FIRST.weights[: names.N_FIRST_F]))
     m_idx = names.N_FIRST_F + rng.choice(
-        len(names.FIRST.names) - names.N_FIRST_F, size=n,
-        p=_renorm(names.FIRST.weights[names.N_FIRST_F:]),
+        len(names.FIRST.names) - names.N_FIRST_F,
+        size=n,
+        p=_renorm(names.FIRST.weights[names.N_FIRST_F :]),
     )
     p["first"] = np.where(
-        p["gender"] == 0, f_idx, np.where(p["gender"] == 1, m_idx, np.where(u > 0.995, f_idx, m_idx))
+        p["gender"] == 0,
+        f_idx,
+        np.where(p["gender"] == 1, m_idx, np.where(u > 0.995, f_idx, m_idx)),
     ).astype(np.int32)
     p["last"] = rng.choice(len(names.LAST.names), size=n, p=names.LAST.weights).astype(np.int32)
     age = np.clip(rng.normal(age_mean, age_sd), 18, 90)
@@ -113,7 +116,9 @@ def make_persons(
         sel = np.flatnonzero(behaviour == b)
         codes = list(spec.store_weights)
         w = np.array([spec.store_weights[c] for c in codes])
-        visit = np.array([STORE_INDEX[c] for c in codes])[rng.choice(len(codes), len(sel), p=w / w.sum())]
+        visit = np.array([STORE_INDEX[c] for c in codes])[
+            rng.choice(len(codes), len(sel), p=w / w.sum())
+        ]
         store[sel] = visit
         for s in TOURIST_STORES:
             here = sel[visit == s]
@@ -131,7 +136,8 @@ def make_persons(
     ).astype(np.int8)
     p["pro_domain"] = np.where(
         rng.random(n) < IDENTITY_CASES.pro_email,
-        rng.integers(0, len(names.COMPANY_DOMAINS), n), -1,
+        rng.integers(0, len(names.COMPANY_DOMAINS), n),
+        -1,
     ).astype(np.int8)
     p["mobile_prefix"] = np.where(rng.random(n) < 0.75, 6, 7).astype(np.int8)
     p["has_mobile"] = rng.random(n) < IDENTITY_CASES.mobile
@@ -187,10 +193,12 @@ def _plant_households(rng: np.random.Generator, p: Columns) -> None:
     p["case"] = np.zeros(n, np.int8)
     p["household"] = np.full(n, -1, np.int64)
     p["partner"] = np.full(n, -1, np.int64)
-    tourist = [i for i, b in enumerate(BEHAVIOUR_NAMES)
-               if isinstance(BEHAVIOURS[b], TouristBehaviour)]
-    candidates = np.flatnonzero((p["main"] == 0) & ~np.isin(p["behaviour"], tourist)
-                                & ~p["moved"] & (p["maiden"] < 0))
+    tourist = [
+        i for i, b in enumerate(BEHAVIOUR_NAMES) if isinstance(BEHAVIOURS[b], TouristBehaviour)
+    ]
+    candidates = np.flatnonzero(
+        (p["main"] == 0) & ~np.isin(p["behaviour"], tourist) & ~p["moved"] & (p["maiden"] < 0)
+    )
     candidates = rng.permutation(candidates)
     pairs = {
         1: int(round(IDENTITY_CASES.twins * n / 2)),
@@ -200,13 +208,21 @@ def _plant_households(rng: np.random.Generator, p: Columns) -> None:
     at = 0
     for case, k in pairs.items():
         k = min(k, (len(candidates) - at) // 2)
-        a = candidates[at:at + k]
-        b = candidates[at + k:at + 2 * k]
+        a = candidates[at : at + k]
+        b = candidates[at + k : at + 2 * k]
         at += 2 * k
         if not k:
             continue
-        for col in ("area", "postal", "street_no", "street_type", "street", "complement",
-                    "store", "local"):
+        for col in (
+            "area",
+            "postal",
+            "street_no",
+            "street_type",
+            "street",
+            "complement",
+            "store",
+            "local",
+        ):
             p[col][b] = p[col][a]
         same_name = np.ones(k, bool) if case != 3 else rng.random(k) < 0.7
         p["last"][b] = np.where(same_name, p["last"][a], p["last"][b])
@@ -236,8 +252,9 @@ def _other_first(first: np.ndarray) -> np.ndarray:
 
 
 # -- formatted fields ---------------------------------------------------------------------
-def personal_email(p: Columns, idx: np.ndarray, num: np.ndarray, domain: np.ndarray | None = None
-                   ) -> pa.Array:
+def personal_email(
+    p: Columns, idx: np.ndarray, num: np.ndarray, domain: np.ndarray | None = None
+) -> pa.Array:
     """The personal e-mail of people ``idx``: a name pattern, a number, a domain.
 
     The number is unique per person and the pattern has no digit, so two people never
@@ -264,10 +281,15 @@ def personal_email(p: Columns, idx: np.ndarray, num: np.ndarray, domain: np.ndar
     initial = names.FIRST.initial.take(pa.array(p["first"][idx], pa.int64()))
     pattern = p["email_pattern"][idx]
     local = first
-    for k, parts in enumerate((
-        (first, ".", last), (first, last), (initial, ".", last), (last, ".", first),
-        (first, "_", last),
-    )):
+    for k, parts in enumerate(
+        (
+            (first, ".", last),
+            (first, last),
+            (initial, ".", last),
+            (last, ".", first),
+            (first, "_", last),
+        )
+    ):
         local = pc.if_else(pa.array(pattern == k), names.join(*parts), local)
     dom = p["email_domain"][idx] if domain is None else domain
     domains = pa.array(names.EMAIL_DOMAINS).take(pa.array(dom, pa.int64()))
@@ -281,8 +303,14 @@ def pro_email(p: Columns, idx: np.ndarray, num: np.ndarray) -> pa.Array:
     last = names.LAST.token.take(pa.array(p["last"][idx], pa.int64()))
     dom = p["pro_domain"][idx]
     domains = pa.array(names.COMPANY_DOMAINS).take(pa.array(np.maximum(dom, 0), pa.int64()))
-    out = names.join(first, ".", pc.replace_substring(last, "-", ""),
-                     pc.cast(pa.array(num), pa.string()), "@", domains)
+    out = names.join(
+        first,
+        ".",
+        pc.replace_substring(last, "-", ""),
+        pc.cast(pa.array(num), pa.string()),
+        "@",
+        domains,
+    )
     return pc.if_else(pa.array(dom >= 0), out, pa.nulls(len(idx), pa.string()))
 
 
@@ -303,10 +331,14 @@ def phone_text(prefix: np.ndarray, number: np.ndarray, fmt: np.ndarray) -> pa.Ar
     pyarrow.Array
         The phone numbers as text.
     """
-    digits = names.join(pc.cast(pa.array(prefix.astype(np.int64)), pa.string()),
-                        pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), 8, "0"))
-    a, b, c, d, e = (pc.utf8_slice_codeunits(digits, s, s + w)
-                     for s, w in ((0, 1), (1, 2), (3, 2), (5, 2), (7, 2)))
+    digits = names.join(
+        pc.cast(pa.array(prefix.astype(np.int64)), pa.string()),
+        pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), 8, "0"),
+    )
+    a, b, c, d, e = (
+        pc.utf8_slice_codeunits(digits, s, s + w)
+        for s, w in ((0, 1), (1, 2), (3, 2), (5, 2), (7, 2))
+    )
     forms = {
         "spaced": names.join("0", a, " ", b, " ", c, " ", d, " ", e),
         "compact": names.join("0", digits),
@@ -403,8 +435,14 @@ def make_records(
     elif source == "emailing":
         first = pc.if_else(pa.array(rng.random(n) < 0.3), pa.nulls(n, pa.string()), first)
         last = pc.if_else(pa.array(rng.random(n) < 0.4), pa.nulls(n, pa.string()), last)
-    r.update(first_name=first, last_name=last, typo=typo, swapped=swap, accents_dropped=drop,
-             maiden_name=maiden)
+    r.update(
+        first_name=first,
+        last_name=last,
+        typo=typo,
+        swapped=swap,
+        accents_dropped=drop,
+        maiden_name=maiden,
+    )
 
     # E-mail.
     partner = p["partner"][who]
@@ -412,12 +450,18 @@ def make_records(
     owner = np.where(shared, partner, who)
     personal = personal_email(p, owner, email_num[owner])
     pro = pro_email(p, who, email_num[who])
-    second = personal_email(p, who, email_num[who],
-                            domain=(p["email_domain"][who] + 1) % len(names.EMAIL_DOMAINS))
+    second = personal_email(
+        p, who, email_num[who], domain=(p["email_domain"][who] + 1) % len(names.EMAIL_DOMAINS)
+    )
     has_pro = p["pro_domain"][who] >= 0
     u = rng.random(n)
-    kind = np.where(shared, 2, np.where(u < noise.email_missing, 3,
-                    np.where(has_pro & (rng.random(n) < noise.email_pro), 1, 0)))
+    kind = np.where(
+        shared,
+        2,
+        np.where(
+            u < noise.email_missing, 3, np.where(has_pro & (rng.random(n) < noise.email_pro), 1, 0)
+        ),
+    )
     kind = np.where((role == 1) & ~shared, np.where(has_pro, 1, 4), kind).astype(np.int8)
     email = pc.if_else(pa.array(kind == 1), pro, personal)
     email = pc.if_else(pa.array(kind == 4), second, email)
@@ -426,8 +470,12 @@ def make_records(
     spaces = rng.random(n) < noise.email_spaces
     email = pc.if_else(pa.array(upper), pc.utf8_upper(email), email)
     email = pc.if_else(pa.array(spaces), names.join(" ", email, " "), email)
-    r.update(email=email, email_kind=kind, email_upper=upper & (kind != 3),
-             email_spaces=spaces & (kind != 3))
+    r.update(
+        email=email,
+        email_kind=kind,
+        email_upper=upper & (kind != 3),
+        email_spaces=spaces & (kind != 3),
+    )
 
     # Phone.
     formats = list(noise.phone_formats)
@@ -458,9 +506,12 @@ def make_records(
         city = pc.utf8_upper(names.ascii_text(city))
         line2 = pc.utf8_upper(line2)
     r.update(
-        address_line1=line1, address_line2=line2,
-        postal_code=POSTAL_CODES.take(pa.array(postal, pa.int64())), city=city,
-        region=AREA_REGION.take(pa.array(area, pa.int64())), old_address=old,
+        address_line1=line1,
+        address_line2=line2,
+        postal_code=POSTAL_CODES.take(pa.array(postal, pa.int64())),
+        city=city,
+        region=AREA_REGION.take(pa.array(area, pa.int64())),
+        old_address=old,
     )
     return r
 

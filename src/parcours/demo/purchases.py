@@ -155,8 +155,9 @@ def make_orders(rng: np.random.Generator, p: Columns, cal: Calendar) -> Columns:
             if spec.second_purchase_rule:
                 means = np.array([SECOND_PURCHASE.mean_days[c] for c in ORDER_CHANNELS])
                 second = means[p["main"][sel]]
-            owner, t = _gamma_train(rng, start, end, np.full(k, spec.gap_days), spec.gap_shape,
-                                    second)
+            owner, t = _gamma_train(
+                rng, start, end, np.full(k, spec.gap_days), spec.gap_shape, second
+            )
         elif isinstance(spec, ReplenishmentBehaviour):
             cats = list(spec.favourites)
             fav = np.array([CATEGORY_INDEX[c] for c in cats])[
@@ -165,29 +166,40 @@ def make_orders(rng: np.random.Generator, p: Columns, cal: Calendar) -> Columns:
             p["favourite"][sel] = fav
             renewal = np.array([RENEWAL_DAYS.get(c.code, 0) for c in CATEGORIES], np.float64)
             start = rng.random(k) * (days - 30)
-            owner, t = _gamma_train(rng, start, np.full(k, days), renewal[fav],
-                                    1.0 / spec.renewal_cv**2)
+            owner, t = _gamma_train(
+                rng, start, np.full(k, days), renewal[fav], 1.0 / spec.renewal_cv**2
+            )
         elif isinstance(spec, FestiveBehaviour):
             first, last = cal.offsets(cal.festive)
             kinds = np.array([w.kind for w in cal.festive])
             part = np.array([spec.participation.get(x, 0.0) for x in kinds])
             recruit = np.flatnonzero(np.isin(kinds, ("christmas", "easter")))
-            owner, t, _ = _window_orders(rng, k, first, last, recruit, part,
-                                         spec.extra_order_prob, kinds == "christmas")
+            owner, t, _ = _window_orders(
+                rng, k, first, last, recruit, part, spec.extra_order_prob, kinds == "christmas"
+            )
         elif isinstance(spec, PromoBehaviour):
             first, last = cal.offsets(cal.promo)
             w = len(first)
-            owner, t, _ = _window_orders(rng, k, first, last, np.arange(w),
-                                         np.full(w, spec.participation), spec.extra_order_prob,
-                                         np.zeros(w, bool))
+            owner, t, _ = _window_orders(
+                rng,
+                k,
+                first,
+                last,
+                np.arange(w),
+                np.full(w, spec.participation),
+                spec.extra_order_prob,
+                np.zeros(w, bool),
+            )
         elif isinstance(spec, TouristBehaviour):
             first, last = cal.offsets(cal.holidays)
             kinds = np.array([w.kind for w in cal.holidays])
             summer = np.flatnonzero(kinds == "summer")
             other = np.flatnonzero(kinds != "summer")
-            pick = np.where(rng.random(k) < spec.summer_share,
-                            summer[rng.integers(0, len(summer), k)],
-                            other[rng.integers(0, len(other), k)])
+            pick = np.where(
+                rng.random(k) < spec.summer_share,
+                summer[rng.integers(0, len(summer), k)],
+                other[rng.integers(0, len(other), k)],
+            )
             owner = np.arange(k)
             t = first[pick] + rng.random(k) * (last[pick] - first[pick])
         else:  # pragma: no cover - every behaviour class is handled above
@@ -237,8 +249,9 @@ def _time_of_day(rng: np.random.Generator, o: Columns) -> None:
     day = np.floor(o["t"])
     n = o.rows
     in_store = (o["channel"] == STORE) | (o["channel"] == PHONE)
-    hour = np.where(in_store, 9.0 + 10.5 * rng.beta(2.0, 2.0, n),
-                    rng.triangular(7.0, 20.5, 23.99, n))
+    hour = np.where(
+        in_store, 9.0 + 10.5 * rng.beta(2.0, 2.0, n), rng.triangular(7.0, 20.5, 23.99, n)
+    )
     t = day + hour / 24.0
     o["t"] = np.where(in_store, np.floor(t * 1440) / 1440, np.floor(t * 86400) / 86400)
 
@@ -250,8 +263,9 @@ def _places_and_prices(rng: np.random.Generator, o: Columns, p: Columns, cal: Ca
     store = p["store"][person].astype(np.int16)
     multi = p["behaviour"][person] == BEHAVIOUR_NAMES.index("multichannel")
     elsewhere = multi & (rng.random(n) < 0.1)
-    store = np.where(elsewhere, np.array(URBAN_STORES)[rng.integers(0, len(URBAN_STORES), n)],
-                     store)
+    store = np.where(
+        elsewhere, np.array(URBAN_STORES)[rng.integers(0, len(URBAN_STORES), n)], store
+    )
     online = (ch == WEB) | (ch == APP)
     pickup = online & p["local"][person] & (rng.random(n) < CLICK_AND_COLLECT.prob)
     o["store"] = np.where(online & ~pickup, -1, store).astype(np.int16)
@@ -342,7 +356,7 @@ def make_lines(
     basket = np.array([s.basket_eur for s in specs])[behaviour]
     sigma = np.array([s.basket_sigma for s in specs])[behaviour]
     lines_mean = np.array([s.lines_mean for s in specs])[behaviour]
-    target = basket * np.exp(rng.normal(-sigma**2 / 2, sigma))
+    target = basket * np.exp(rng.normal(-(sigma**2) / 2, sigma))
 
     # Durable products: at most once per category and person.
     durable_prob = np.array([getattr(s, "durable_prob", 0.0) for s in specs])[behaviour]
@@ -359,8 +373,9 @@ def make_lines(
 
     # Festive products in others' baskets during the festive windows.
     festive_beh = np.array([isinstance(s, FestiveBehaviour) for s in specs])[behaviour]
-    f_orders = np.flatnonzero((o["festive"] >= 0) & ~festive_beh
-                              & (rng.random(n) < FESTIVE_SEASON.extra_line_prob))
+    f_orders = np.flatnonzero(
+        (o["festive"] >= 0) & ~festive_beh & (rng.random(n) < FESTIVE_SEASON.extra_line_prob)
+    )
     f_cat = FESTIVE_CATS[rng.integers(0, len(FESTIVE_CATS), len(f_orders))]
 
     # Regular lines from the behaviour's category preferences.
@@ -387,8 +402,9 @@ def make_lines(
         fav_share[sel] = np.where(count[r_order[sel]] > 1, spec.favourite_share, 1.0)
     rest = np.bincount(r_order, weights=np.where(fav_share > 0, 0.0, share), minlength=n)
     has_fav = np.bincount(r_order, weights=fav_share, minlength=n)
-    spend = np.where(fav_share > 0, fav_share,
-                     share / np.maximum(rest[r_order], 1e-12) * (1 - has_fav[r_order]))
+    spend = np.where(
+        fav_share > 0, fav_share, share / np.maximum(rest[r_order], 1e-12) * (1 - has_fav[r_order])
+    )
     r_prod = cat.sample(rng, r_cat)
     price = cat.price_cents[r_prod] / 100.0
     # Unbiased rounding keeps the mean basket on target; a line rounded to 0 is dropped,
@@ -403,19 +419,25 @@ def make_lines(
 
     order = np.concatenate([r_order[keep], d_orders, f_orders])
     product = np.concatenate([r_prod[keep], d_prod, cat.sample(rng, f_cat)])
-    quantity = np.concatenate([qty[keep], np.ones(len(d_orders) + len(f_orders))]).astype(
-        np.int64)
+    quantity = np.concatenate([qty[keep], np.ones(len(d_orders) + len(f_orders))]).astype(np.int64)
     sort = np.argsort(order, kind="stable")
     order, product, quantity = order[sort], product[sort], quantity[sort]
     unit = cat.price_cents[product]
     gross = unit * quantity
     amount = np.rint(gross * (1 - o["rate"][order])).astype(np.int64)
-    lines = Columns(order=order, line_no=_rank(order) + 1, product=product,
-                    category=cat.category[product], quantity=quantity, unit_cents=unit,
-                    amount_cents=amount)
+    lines = Columns(
+        order=order,
+        line_no=_rank(order) + 1,
+        product=product,
+        category=cat.category[product],
+        quantity=quantity,
+        unit_cents=unit,
+        amount_cents=amount,
+    )
     o["total_cents"] = np.bincount(order, weights=amount, minlength=n).astype(np.int64)
-    o["discount_cents"] = (np.bincount(order, weights=gross, minlength=n).astype(np.int64)
-                           - o["total_cents"])
+    o["discount_cents"] = (
+        np.bincount(order, weights=gross, minlength=n).astype(np.int64) - o["total_cents"]
+    )
     o["lines"] = np.bincount(order, minlength=n).astype(np.int32)
     return lines
 

@@ -23,8 +23,12 @@ class Window:
 
     def as_dict(self) -> dict[str, str]:
         """The window as JSON-ready text."""
-        return {"name": self.name, "kind": self.kind, "start": self.start.isoformat(),
-                "end": self.end.isoformat()}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+        }
 
 
 def easter(year: int) -> date:
@@ -112,8 +116,11 @@ def festive_windows(start: date, end: date) -> list[Window]:
         e = easter(y)
         out.append(Window(f"easter-{y}", "easter", e - timedelta(days=14), e - timedelta(days=1)))
         md = mothers_day(y)
-        out.append(Window(f"mothers-day-{y}", "mothers_day", md - timedelta(days=7),
-                          md - timedelta(days=1)))
+        out.append(
+            Window(
+                f"mothers-day-{y}", "mothers_day", md - timedelta(days=7), md - timedelta(days=1)
+            )
+        )
     return _clip(out, start, end)
 
 
@@ -139,8 +146,14 @@ def promo_windows(start: date, end: date) -> list[Window]:
         out.append(Window(f"summer-sales-{y}", "sales", summer, summer + timedelta(days=27)))
         out.append(Window(f"anniversary-{y}", "anniversary", date(y, 10, 1), date(y, 10, 10)))
         black_friday = _nth_weekday(y, 11, 3, 4) + timedelta(days=1)
-        out.append(Window(f"black-friday-{y}", "black_friday", black_friday - timedelta(days=4),
-                          black_friday + timedelta(days=3)))
+        out.append(
+            Window(
+                f"black-friday-{y}",
+                "black_friday",
+                black_friday - timedelta(days=4),
+                black_friday + timedelta(days=3),
+            )
+        )
     return _clip(out, start, end)
 
 
@@ -191,8 +204,13 @@ class Calendar:
             The calendar with its festive, promotion and holiday windows.
         """
         start = date(as_of.year - 2, 1, 1)
-        return cls(start, as_of, festive_windows(start, as_of), promo_windows(start, as_of),
-                   holiday_windows(start, as_of))
+        return cls(
+            start,
+            as_of,
+            festive_windows(start, as_of),
+            promo_windows(start, as_of),
+            holiday_windows(start, as_of),
+        )
 
     @property
     def days(self) -> int:

@@ -19,8 +19,7 @@ from parcours.demo.catalogue import CATEGORIES, Catalogue
 from parcours.demo.columns import Columns
 from parcours.demo.purchases import _rank
 
-EVENT_NAMES = ("page_view", "product_view", "identify", "add_to_cart", "checkout_start",
-               "purchase")
+EVENT_NAMES = ("page_view", "product_view", "identify", "add_to_cart", "checkout_start", "purchase")
 PAGE_VIEW, PRODUCT_VIEW, IDENTIFY, ADD_TO_CART, CHECKOUT_START, PURCHASE = range(6)
 BROWSE, CART, CHECKOUT, BUY, LOYALTY_CARD = range(5)  # how far a session goes
 MAX_PRODUCTS = 2  # products looked at and put in the cart per session
@@ -29,8 +28,13 @@ SECOND = 1 / 86400
 # Web pages are written as paths of https://www.jardin-gourmand.fr (the site of WEB_DOMAIN).
 PAGES = {
     "web": ("/", "/p/", "/connexion", "/commande/paiement", "/commande/confirmation"),
-    "app": ("app://accueil", "app://produit/", "app://connexion", "app://paiement",
-            "app://confirmation"),
+    "app": (
+        "app://accueil",
+        "app://produit/",
+        "app://connexion",
+        "app://paiement",
+        "app://confirmation",
+    ),
 }
 LOYALTY_PAGE = "app://carte-fidelite"
 
@@ -46,9 +50,17 @@ def _products(o: Columns, lines: Columns, orders: np.ndarray) -> np.ndarray:
 
 
 def _session_table(person, end, stage, k, products, order, logged, anon_start, device):
-    return Columns(person=person.astype(np.int64), end=end, stage=stage.astype(np.int8),
-                   k=k.astype(np.int8), products=products, order=order.astype(np.int64),
-                   logged=logged, anon_start=anon_start, device=device.astype(np.int8))
+    return Columns(
+        person=person.astype(np.int64),
+        end=end,
+        stage=stage.astype(np.int8),
+        k=k.astype(np.int8),
+        products=products,
+        order=order.astype(np.int64),
+        logged=logged,
+        anon_start=anon_start,
+        device=device.astype(np.int8),
+    )
 
 
 def funnel_sessions(
@@ -87,14 +99,25 @@ def funnel_sessions(
     k = np.minimum(o["lines"][orders], MAX_PRODUCTS)
     products = _products(o, lines, orders)
     p1, p2 = funnel.cart_to_checkout, funnel.checkout_to_purchase
-    rates = {CART: (1 - p1) / (p1 * p2), CHECKOUT: (1 - p2) / p2,
-             BROWSE: funnel.browse_sessions_per_order}
+    rates = {
+        CART: (1 - p1) / (p1 * p2),
+        CHECKOUT: (1 - p2) / p2,
+        BROWSE: funnel.browse_sessions_per_order,
+    }
     n = len(orders)
-    parts = [_session_table(
-        o["person"][orders], o["t"][orders], np.full(n, BUY), k, products, orders,
-        np.ones(n, bool), rng.random(n) < funnel.anonymous_start_prob,
-        (rng.random(n) < 0.25).astype(np.int8) if channel == 1 else np.full(n, 2),
-    )]
+    parts = [
+        _session_table(
+            o["person"][orders],
+            o["t"][orders],
+            np.full(n, BUY),
+            k,
+            products,
+            orders,
+            np.ones(n, bool),
+            rng.random(n) < funnel.anonymous_start_prob,
+            (rng.random(n) < 0.25).astype(np.int8) if channel == 1 else np.full(n, 2),
+        )
+    ]
     for stage, rate in rates.items():
         reps = rng.poisson(rate, n)
         src = np.repeat(np.arange(n), reps)
@@ -107,18 +130,30 @@ def funnel_sessions(
         )
         anon_start = logged & (stage != BROWSE) & (rng.random(m) < funnel.anonymous_start_prob)
         kk = 1 + (rng.random(m) * k[src]).astype(np.int64)
-        parts.append(_session_table(
-            person, end, np.full(m, stage), kk, products[src], np.full(m, -1), logged,
-            anon_start,
-            (rng.random(m) < 0.25).astype(np.int8) if channel == 1 else np.full(m, 2),
-        ))
+        parts.append(
+            _session_table(
+                person,
+                end,
+                np.full(m, stage),
+                kk,
+                products[src],
+                np.full(m, -1),
+                logged,
+                anon_start,
+                (rng.random(m) < 0.25).astype(np.int8) if channel == 1 else np.full(m, 2),
+            )
+        )
     s = Columns.concat(parts)
     return s.take(s["end"] > 0.001)
 
 
 def research_sessions(
-    rng: np.random.Generator, o: Columns, lines: Columns, who: np.ndarray,
-    account_created: np.ndarray, prob: float = 0.4,
+    rng: np.random.Generator,
+    o: Columns,
+    lines: Columns,
+    who: np.ndarray,
+    account_created: np.ndarray,
+    prob: float = 0.4,
 ) -> Columns:
     """Web sessions looking at products a few days before buying them in store.
 
@@ -150,9 +185,17 @@ def research_sessions(
     cand, end = cand[keep], end[keep]
     m = len(cand)
     k = np.minimum(o["lines"][cand], MAX_PRODUCTS)
-    return _session_table(person[cand], end, np.full(m, BROWSE), k, _products(o, lines, cand),
-                          np.full(m, -1), rng.random(m) < 0.6, np.zeros(m, bool),
-                          (rng.random(m) < 0.25).astype(np.int8))
+    return _session_table(
+        person[cand],
+        end,
+        np.full(m, BROWSE),
+        k,
+        _products(o, lines, cand),
+        np.full(m, -1),
+        rng.random(m) < 0.6,
+        np.zeros(m, bool),
+        (rng.random(m) < 0.25).astype(np.int8),
+    )
 
 
 def loyalty_card_sessions(
@@ -164,20 +207,35 @@ def loyalty_card_sessions(
     cand = np.flatnonzero((person >= 0) & (o["channel"] == 0))
     cand = cand[(o["t"][cand] > has[person[cand]]) & (rng.random(len(cand)) < prob)]
     m = len(cand)
-    return _session_table(person[cand], o["t"][cand] - 120 * SECOND, np.full(m, LOYALTY_CARD),
-                          np.zeros(m), np.full((m, MAX_PRODUCTS), -1), np.full(m, -1),
-                          np.ones(m, bool), np.zeros(m, bool), np.full(m, 2))
+    return _session_table(
+        person[cand],
+        o["t"][cand] - 120 * SECOND,
+        np.full(m, LOYALTY_CARD),
+        np.zeros(m),
+        np.full((m, MAX_PRODUCTS), -1),
+        np.full(m, -1),
+        np.ones(m, bool),
+        np.zeros(m, bool),
+        np.full(m, 2),
+    )
 
 
-def prospect_sessions(rng: np.random.Generator, count: int, days: float, cat: Catalogue
-                      ) -> Columns:
+def prospect_sessions(rng: np.random.Generator, count: int, days: float, cat: Catalogue) -> Columns:
     """Anonymous visitors who look at a few products and never identify."""
     k = rng.integers(1, MAX_PRODUCTS + 1, count)
     products = rng.integers(0, len(cat.products), (count, MAX_PRODUCTS))
     end = rng.random(count) * days
-    return _session_table(np.full(count, -1), end, np.full(count, BROWSE), k, products,
-                          np.full(count, -1), np.zeros(count, bool), np.zeros(count, bool),
-                          np.zeros(count))
+    return _session_table(
+        np.full(count, -1),
+        end,
+        np.full(count, BROWSE),
+        k,
+        products,
+        np.full(count, -1),
+        np.zeros(count, bool),
+        np.zeros(count, bool),
+        np.zeros(count),
+    )
 
 
 def session_events(rng: np.random.Generator, s: Columns) -> Columns:
@@ -200,8 +258,9 @@ def session_events(rng: np.random.Generator, s: Columns) -> Columns:
     stage = s["stage"]
     ident = s["logged"] & s["anon_start"]
     loyalty = stage == LOYALTY_CARD
-    m = np.where(loyalty, 1, 1 + k + ident + (stage >= CART) * k + (stage >= CHECKOUT)
-                 + (stage == BUY))
+    m = np.where(
+        loyalty, 1, 1 + k + ident + (stage >= CART) * k + (stage >= CHECKOUT) + (stage == BUY)
+    )
     sess = np.repeat(np.arange(s.rows), m)
     pos = _rank(sess)
     kk, ii = k[sess], ident[sess]
@@ -212,16 +271,20 @@ def session_events(rng: np.random.Generator, s: Columns) -> Columns:
         PURCHASE,
     ).astype(np.int8)
     j = np.where(kind == PRODUCT_VIEW, pos - 1, np.where(kind == ADD_TO_CART, q, 0))
-    product = np.where((kind == PRODUCT_VIEW) | (kind == ADD_TO_CART),
-                       s["products"][sess, np.clip(j, 0, MAX_PRODUCTS - 1)], -1)
+    product = np.where(
+        (kind == PRODUCT_VIEW) | (kind == ADD_TO_CART),
+        s["products"][sess, np.clip(j, 0, MAX_PRODUCTS - 1)],
+        -1,
+    )
     gaps = rng.gamma(2.0, 20.0, len(sess)) * SECOND
     gaps[pos == 0] = 0.0
     cs = np.cumsum(gaps)
     last = np.cumsum(m) - 1
     t = s["end"][sess] - (cs[last][sess] - cs)
     identified = s["logged"][sess] & (~s["anon_start"][sess] | (pos > kk))
-    return Columns(session=sess, t=np.maximum(t, 0.0), type=kind, product=product,
-                   identified=identified)
+    return Columns(
+        session=sess, t=np.maximum(t, 0.0), type=kind, product=product, identified=identified
+    )
 
 
 def render_events(
@@ -305,23 +368,29 @@ def render_events(
         if code == PAGE_VIEW:
             text = pc.if_else(take(loyalty[idx]), '{"page":"loyalty_card"}', '{"page":"home"}')
         elif code == PRODUCT_VIEW:
-            text = formats.json_objects([
-                ("category", codes.take(take(cat.category[prod].astype(np.int64))), "str"),
-                ("price", price)])
+            text = formats.json_objects(
+                [
+                    ("category", codes.take(take(cat.category[prod].astype(np.int64))), "str"),
+                    ("price", price),
+                ]
+            )
         elif code == IDENTIFY:
-            text = pc.if_else(take(sess[idx] % 3 == 0), '{"method":"google"}',
-                              '{"method":"password"}')
+            text = pc.if_else(
+                take(sess[idx] % 3 == 0), '{"method":"google"}', '{"method":"password"}'
+            )
         elif code == ADD_TO_CART:
             text = formats.json_objects([("quantity", "1"), ("price", price)])
         elif code == CHECKOUT_START:
             text = formats.json_objects([("items", formats.integers(s["k"][sess[idx]]))])
         else:
             o = order[idx]
-            text = formats.json_objects([
-                ("order_id", order_ids.take(take(o)), "str"),
-                ("revenue", formats.money(order_totals[o])),
-                ("currency", '"EUR"'),
-            ])
+            text = formats.json_objects(
+                [
+                    ("order_id", order_ids.take(take(o)), "str"),
+                    ("revenue", formats.money(order_totals[o])),
+                    ("currency", '"EUR"'),
+                ]
+            )
         parts.append(text)
         where.append(idx)
     inverse = np.empty(n, np.int64)
@@ -329,7 +398,13 @@ def render_events(
     props = pa.concat_arrays(parts).take(take(inverse))
     names = pa.array(EVENT_NAMES).take(take(kind.astype(np.int64)))
     return Columns(
-        event_id=event_ids, timestamp=formats.timestamps(ev["t"], origin),
-        event=names, user_id=user, anonymous_id=cookies.take(take(sess)),
-        session_id=session_ids.take(take(sess)), url=url, sku=sku, properties=props,
+        event_id=event_ids,
+        timestamp=formats.timestamps(ev["t"], origin),
+        event=names,
+        user_id=user,
+        anonymous_id=cookies.take(take(sess)),
+        session_id=session_ids.take(take(sess)),
+        url=url,
+        sku=sku,
+        properties=props,
     )
