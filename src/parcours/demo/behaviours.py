@@ -451,8 +451,10 @@ PROMOTIONS = Promotions()
 
 @dataclass(frozen=True)
 class Festive:
-    """Festive products in others' baskets: one festive line with ``extra_line_prob`` for an
-    order placed in a festive window (festive categories sell only in those windows).
+    """Festive products in others' baskets.
+
+    One festive line with ``extra_line_prob`` for an order placed in a festive window
+    (festive categories sell only in those windows).
     """
 
     extra_line_prob: float = 0.25

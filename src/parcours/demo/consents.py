@@ -1,5 +1,6 @@
-"""Consents per contact channel: an opt-in or refusal when a record is created, and some
-later opt-outs. The e-mail subscription of each person (who the e-mail platform writes to)
+"""Consents per contact channel.
+
+An opt-in or refusal when a record is created, and some later opt-outs. The e-mail subscription of each person (who the e-mail platform writes to)
 follows from them.
 """
 
