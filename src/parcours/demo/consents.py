@@ -1,7 +1,7 @@
 """Consents per contact channel.
 
-An opt-in or refusal when a record is created, and some later opt-outs. The e-mail subscription of each person (who the e-mail platform writes to)
-follows from them.
+An opt-in or refusal when a record is created, and some later opt-outs. The e-mail
+subscription of each person (who the e-mail platform writes to) follows from them.
 """
 
 from __future__ import annotations
