@@ -117,6 +117,8 @@ class RhythmBehaviour(Behaviour):
 class LapsingBehaviour(RhythmBehaviour):
     """A rhythm that stops at a planted lapse date (a décrocheur).
 
+    The truth's ``lapse_date`` is a midnight: the customer buys nothing from then on.
+
     Attributes
     ----------
     active_min_days : int
@@ -553,7 +555,7 @@ class Delivery:
 
     promised_days: tuple[int, ...] = (2, 3, 5)
     promised_probs: tuple[float, ...] = (0.2, 0.6, 0.2)
-    late_prob: float = 0.1
+    late_prob: float = 0.06
     late_days: tuple[int, int] = (2, 9)  # how late, uniform
     early_prob: float = 0.3  # delivered a day before the promise
 
@@ -602,7 +604,7 @@ class MomentOfTruth:
     of the realised repurchase rates recorded in ``planted.json``.
     """
 
-    churn_prob: float = 0.6
+    churn_prob: float = 0.5
     horizon_days: int = 90
 
 
@@ -634,7 +636,7 @@ class Emails:
     """The e-mail programme: a weekly campaign sent to a share of the opted-in contacts."""
 
     every_days: int = 7
-    target_prob: float = 0.3
+    target_prob: float = 0.2
     open_prob: float = 0.22
     open_prob_festive: float = 0.45  # festive customers opening a festive-season campaign
     click_prob: float = 0.18  # of the opens

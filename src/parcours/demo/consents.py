@@ -54,7 +54,7 @@ def make_consents(rng: np.random.Generator, records: Columns, source: str, days:
         m = len(rec)
         created = records["created"][rec]
         granted = rng.random(m) < rate
-        out_t = created + 1 + rng.random(m) * (days - created)
+        out_t = np.floor((created + 1 + rng.random(m) * (days - created)) * 86400) / 86400
         out = granted & (rng.random(m) < CONSENTS.opt_out_prob[name]) & (out_t < days)
         code = CONSENT_CHANNELS.index(name)
         parts.append(

@@ -97,6 +97,8 @@ def email_activity(
     sent = rng.random(len(owner)) < EMAILS.target_prob
     owner, campaign = owner[sent], campaign[sent]
     send_t = t[campaign] + rng.random(len(owner)) * (2 / 24)
+    in_time = send_t < unsub[owner]  # a campaign goes out over two hours
+    owner, campaign, send_t = owner[in_time], campaign[in_time], send_t[in_time]
     p_open = np.where(
         contacts["festive"][owner] & camps["festive"][campaign],
         EMAILS.open_prob_festive,

@@ -169,7 +169,7 @@ def booleans(values: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(np.asarray(values, bool)), "true", "false")
 
 
-def json_objects(fields: list[tuple]) -> pa.Array:
+def json_objects(fields: list[tuple], end: str = "") -> pa.Array:
     """One JSON object per row.
 
     Parameters
@@ -178,6 +178,8 @@ def json_objects(fields: list[tuple]) -> pa.Array:
         ``(key, values)`` or ``(key, values, kind)``. ``kind`` is ``str`` (text, never
         null: quoted inline), ``str?`` (text, may be null), ``raw`` (an already rendered
         JSON value, never null; the default) or ``raw?`` (may be null).
+    end : str
+        Text after each object (a newline for JSON lines).
 
     Returns
     -------
@@ -209,26 +211,32 @@ def json_objects(fields: list[tuple]) -> pa.Array:
             parts.append(raw(values))
         else:
             parts.append(values)
-    literal("}")
+    literal("}" + end)
     return join(*parts)
 
 
-def json_lines(objects: pa.Array) -> bytes:
-    """JSON objects as JSON-lines bytes (one object per line, UTF-8)."""
+def json_lines(objects: pa.Array) -> pa.Buffer:
+    """JSON objects as JSON-lines bytes (one object per line, UTF-8).
+
+    Objects built by ``json_objects`` with a newline ``end`` already end their line and
+    are not copied.
+    """
     if len(objects) == 0:
-        return b""
-    return text_lines(join(objects, "\n"))
+        return pa.py_buffer(b"")
+    if not pc.ends_with(objects.slice(0, 1), "\n")[0].as_py():
+        objects = join(objects, "\n")
+    return text_lines(objects)
 
 
-def text_lines(values: pa.Array) -> bytes:
-    """The bytes of a string array with no null, concatenated."""
+def text_lines(values: pa.Array) -> pa.Buffer:
+    """The bytes of a string array with no null, concatenated (no copy)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     offsets = np.frombuffer(
         values.buffers()[1], np.int32, count=len(values) + 1, offset=values.offset * 4
     )
     data = values.buffers()[2]
-    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
 
 
 def fixed_width(chars: np.ndarray) -> pa.Array:

@@ -555,8 +555,3 @@ def ascii_text(values: pa.Array) -> pa.Array:
     """
     decomposed = pc.utf8_normalize(values, form="NFD")
     return pc.replace_substring_regex(decomposed, pattern=r"\p{Mn}", replacement="")
-
-
-def join(*parts) -> pa.Array:
-    """Concatenate string arrays and literals element-wise (null if any part is null)."""
-    return pc.binary_join_element_wise(*parts, "")

@@ -18,10 +18,12 @@ from parcours.demo import formats, names
 from parcours.demo.behaviours import (
     BEHAVIOURS,
     IDENTITY_CASES,
+    IDENTITY_NOISE,
     ORDER_CHANNELS,
     TouristBehaviour,
 )
 from parcours.demo.catalogue import AREAS, STORE_INDEX, STORES, TOURIST_STORES
+from parcours.demo.chunk import SourceRecords
 from parcours.demo.columns import Columns
 
 BEHAVIOUR_NAMES = tuple(BEHAVIOURS)
@@ -290,11 +292,11 @@ def personal_email(
             (first, "_", last),
         )
     ):
-        local = pc.if_else(pa.array(pattern == k), names.join(*parts), local)
+        local = pc.if_else(pa.array(pattern == k), formats.join(*parts), local)
     dom = p["email_domain"][idx] if domain is None else domain
     domains = pa.array(names.EMAIL_DOMAINS).take(pa.array(dom, pa.int64()))
     local = pc.replace_substring(local, "-", "")
-    return names.join(local, pc.cast(pa.array(num), pa.string()), "@", domains)
+    return formats.join(local, pc.cast(pa.array(num), pa.string()), "@", domains)
 
 
 def pro_email(p: Columns, idx: np.ndarray, num: np.ndarray) -> pa.Array:
@@ -303,7 +305,7 @@ def pro_email(p: Columns, idx: np.ndarray, num: np.ndarray) -> pa.Array:
     last = names.LAST.token.take(pa.array(p["last"][idx], pa.int64()))
     dom = p["pro_domain"][idx]
     domains = pa.array(names.COMPANY_DOMAINS).take(pa.array(np.maximum(dom, 0), pa.int64()))
-    out = names.join(
+    out = formats.join(
         first,
         ".",
         pc.replace_substring(last, "-", ""),
@@ -331,7 +333,7 @@ def phone_text(prefix: np.ndarray, number: np.ndarray, fmt: np.ndarray) -> pa.Ar
     pyarrow.Array
         The phone numbers as text.
     """
-    digits = names.join(
+    digits = formats.join(
         pc.cast(pa.array(prefix.astype(np.int64)), pa.string()),
         pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), 8, "0"),
     )
@@ -340,12 +342,12 @@ def phone_text(prefix: np.ndarray, number: np.ndarray, fmt: np.ndarray) -> pa.Ar
         for s, w in ((0, 1), (1, 2), (3, 2), (5, 2), (7, 2))
     )
     forms = {
-        "spaced": names.join("0", a, " ", b, " ", c, " ", d, " ", e),
-        "compact": names.join("0", digits),
-        "dotted": names.join("0", a, ".", b, ".", c, ".", d, ".", e),
-        "e164": names.join("+33", digits),
-        "e164_spaced": names.join("+33 ", a, " ", b, " ", c, " ", d, " ", e),
-        "intl00": names.join("0033", digits),
+        "spaced": formats.join("0", a, " ", b, " ", c, " ", d, " ", e),
+        "compact": formats.join("0", digits),
+        "dotted": formats.join("0", a, ".", b, ".", c, ".", d, ".", e),
+        "e164": formats.join("+33", digits),
+        "e164_spaced": formats.join("+33 ", a, " ", b, " ", c, " ", d, " ", e),
+        "intl00": formats.join("0033", digits),
     }
     out = pa.nulls(len(fmt), pa.string())
     for k, name in enumerate(PHONE_FORMATS):
@@ -364,7 +366,7 @@ def street_line(p: Columns, idx: np.ndarray, prefix: np.ndarray, short: np.ndarr
     kind = pc.if_else(pa.array(short), shorts, types)
     street = pa.array(names.STREET_NAMES).take(pa.array(col("street"), pa.int64()))
     number = pc.cast(pa.array(col("street_no").astype(np.int64)), pa.string())
-    return names.join(number, " ", kind, " ", street)
+    return formats.join(number, " ", kind, " ", street)
 
 
 # -- source records -----------------------------------------------------------------------
@@ -422,14 +424,15 @@ def make_records(
     drop = rng.random(n) < noise.drop_accents
     first = pc.if_else(pa.array(drop), names.ascii_text(first), first)
     last = pc.if_else(pa.array(drop), names.ascii_text(last), last)
+    # A swap happens when the names are typed in, before the system's own casing.
+    swap = rng.random(n) < noise.swap_names
+    first, last = (pc.if_else(pa.array(swap), last, first), pc.if_else(pa.array(swap), first, last))
     if store:
         last = pc.utf8_upper(last)
     elif source == "web":
         lower = rng.random(n) < 0.08
         first = pc.if_else(pa.array(lower), pc.utf8_lower(first), first)
         last = pc.if_else(pa.array(lower), pc.utf8_lower(last), last)
-    swap = rng.random(n) < noise.swap_names
-    first, last = (pc.if_else(pa.array(swap), last, first), pc.if_else(pa.array(swap), first, last))
     if source == "app":
         last = pc.if_else(pa.array(rng.random(n) < 0.2), pa.nulls(n, pa.string()), last)
     elif source == "emailing":
@@ -469,7 +472,7 @@ def make_records(
     upper = rng.random(n) < noise.email_upper
     spaces = rng.random(n) < noise.email_spaces
     email = pc.if_else(pa.array(upper), pc.utf8_upper(email), email)
-    email = pc.if_else(pa.array(spaces), names.join(" ", email, " "), email)
+    email = pc.if_else(pa.array(spaces), formats.join(" ", email, " "), email)
     r.update(
         email=email,
         email_kind=kind,
@@ -478,9 +481,9 @@ def make_records(
     )
 
     # Phone.
-    formats = list(noise.phone_formats)
-    probs = _renorm(np.array([noise.phone_formats[f] for f in formats]))
-    fmt = np.array([PHONE_FORMATS.index(f) for f in formats])[rng.choice(len(formats), n, p=probs)]
+    forms = list(noise.phone_formats)
+    probs = _renorm(np.array([noise.phone_formats[f] for f in forms]))
+    fmt = np.array([PHONE_FORMATS.index(f) for f in forms])[rng.choice(len(forms), n, p=probs)]
     missing = (~p["has_mobile"][who]) | (rng.random(n) < noise.phone_missing) | shared
     fmt = np.where(missing, -1, fmt).astype(np.int8)
     r["phone"] = phone_text(p["mobile_prefix"][who], mobile[who], fmt)
@@ -516,21 +519,66 @@ def make_records(
     return r
 
 
+def _mix(x: np.ndarray) -> np.ndarray:
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def permute(key: np.ndarray, space: int, salt: int) -> np.ndarray:
+    """A keyed pseudo-random permutation of ``[0, space)``, applied to ``key``.
+
+    A four-round Feistel network on the smallest even number of bits that holds ``space``,
+    with cycle walking: values that fall outside are encrypted again until they are inside.
+    Distinct keys below ``space`` give distinct values below ``space``.
+
+    Parameters
+    ----------
+    key : numpy.ndarray
+        Distinct integers in ``[0, space)``.
+    space : int
+        Size of the domain.
+    salt : int
+        Selects the permutation.
+
+    Returns
+    -------
+    numpy.ndarray
+        The permuted values, as int64.
+    """
+    bits = max(2, int(space - 1).bit_length())
+    bits += bits % 2
+    half = np.uint64(bits // 2)
+    mask = np.uint64((1 << (bits // 2)) - 1)
+    out = np.asarray(key).astype(np.uint64)
+    todo = np.arange(len(out))
+    while len(todo):
+        x = out[todo]
+        left, right = x >> half, x & mask
+        for r in range(4):
+            f = _mix(right + np.uint64(salt * 8 + r + 1)) & mask
+            left, right = right, left ^ f
+        x = (left << half) | right
+        out[todo] = x
+        todo = todo[x >= np.uint64(space)]
+    return out.astype(np.int64)
+
+
 def mobile_numbers(gid: np.ndarray) -> np.ndarray:
     """Last eight digits of each person's mobile, unique per person (a permutation)."""
-    return (gid * 48271 + 12_345_678) % 100_000_000
+    return permute(gid, 100_000_000, 1)
 
 
 def email_numbers(gid: np.ndarray, total: int) -> np.ndarray:
     """Each person's e-mail number, unique, from 1 to a power of ten above ``total``."""
     space = 10 ** max(4, len(str(max(total, 1))))
-    return (gid * 7919 + 31) % space + 1
+    return permute(gid, space, 2) + 1
 
 
 def id_numbers(key: np.ndarray, total: int, salt: int, min_digits: int) -> np.ndarray:
     """Unique identifiers of a fixed number of digits for keys in ``[0, total)``.
 
-    A multiplicative permutation of ``9 * 10**k`` values shifted by ``10**k``, so every id
+    A permutation (``permute``) of ``9 * 10**k`` values shifted by ``10**k``, so every id
     has ``k + 1`` digits and none starts with 0.
 
     Parameters
@@ -551,7 +599,7 @@ def id_numbers(key: np.ndarray, total: int, salt: int, min_digits: int) -> np.nd
     """
     k = max(min_digits - 1, len(str(max(total, 1))))
     space = 9 * 10**k
-    return 10**k + (key * 1_000_003 + salt) % space
+    return 10**k + permute(key, space, salt)
 
 
 def hex_ids(key: np.ndarray, salt: int, width: int = 16) -> pa.Array:
@@ -575,6 +623,65 @@ def hex_ids(key: np.ndarray, salt: int, width: int = 16) -> pa.Array:
     x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
     x = x ^ (x >> np.uint64(31))
-    shifts = np.arange(60, -4, -4, dtype=np.uint64)[:width]
-    nibbles = ((x[:, None] >> shifts) & np.uint64(15)).astype(np.uint8)
-    return formats.fixed_width(np.frombuffer(b"0123456789abcdef", np.uint8)[nibbles])
+    pairs = np.array([list(f"{i:02x}".encode()) for i in range(256)], np.uint8)
+    octets = x.astype(">u8").view(np.uint8).reshape(len(x), 8)
+    return formats.fixed_width(pairs[octets].reshape(len(x), 16)[:, :width])
+
+
+def source_records(
+    rng: np.random.Generator,
+    p: Columns,
+    has: np.ndarray,
+    created: np.ndarray,
+    source: str,
+    days: float,
+    email_num: np.ndarray,
+    mobile: np.ndarray,
+) -> SourceRecords:
+    """One source's records of a chunk: a main record per person it knows, a few duplicates.
+
+    A duplicate (a second account or card, ``IDENTITY_NOISE[source].duplicate``) is created
+    at least 30 days after the main record.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Random source.
+    p : Columns
+        The people.
+    has : numpy.ndarray
+        Per person, true when the source knows them.
+    created : numpy.ndarray
+        Per person, when their main record was created (days).
+    source : str
+        Source name.
+    days : float
+        Length of the history.
+    email_num, mobile : numpy.ndarray
+        Per person, their e-mail number and mobile digits.
+
+    Returns
+    -------
+    SourceRecords
+        The records, sorted by person then role, and each person's record positions.
+    """
+    n = p.rows
+    who = np.flatnonzero(has)
+    c = created[who]
+    noise = IDENTITY_NOISE[source]
+    dup_t = c + 30 + rng.random(len(who)) * (days - c - 30)
+    dup = (rng.random(len(who)) < noise.duplicate) & (dup_t < days) & (days - c > 30)
+    all_who = np.concatenate([who, who[dup]])
+    role = np.concatenate([np.zeros(len(who), np.int8), np.ones(dup.sum(), np.int8)])
+    when = np.floor(np.concatenate([c, dup_t[dup]]) * 86400) / 86400  # whole seconds
+    order = np.lexsort((role, all_who))
+    all_who, role, when = all_who[order], role[order], when[order]
+    rec = make_records(rng, p, all_who, role, when, source, noise, email_num, mobile)
+    primary = np.full(n, -1, np.int64)
+    duplicate = np.full(n, -1, np.int64)
+    dup_created = np.full(n, np.inf)
+    pos = np.arange(len(all_who))
+    primary[all_who[role == 0]] = pos[role == 0]
+    duplicate[all_who[role == 1]] = pos[role == 1]
+    dup_created[all_who[role == 1]] = when[role == 1]
+    return SourceRecords(rec, primary, duplicate, dup_created)

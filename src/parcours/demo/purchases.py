@@ -148,9 +148,10 @@ def make_orders(rng: np.random.Generator, p: Columns, cal: Calendar) -> Columns:
             end = np.full(k, days)
             if isinstance(spec, LapsingBehaviour):
                 lo = start + spec.active_min_days
-                hi = days - spec.silent_min_days
+                hi = days - spec.silent_min_days - 1
                 end = lo + rng.random(k) * (hi - lo)
-                p["lapse_t"][sel] = end
+                # Orders fall before `end`, on its day at the latest: none from the next midnight.
+                p["lapse_t"][sel] = np.floor(end) + 1
             second = None
             if spec.second_purchase_rule:
                 means = np.array([SECOND_PURCHASE.mean_days[c] for c in ORDER_CHANNELS])

@@ -301,7 +301,10 @@ def render_events(
     cat: Catalogue,
     origin,
 ) -> Columns:
-    """The text fields of each event, ready for the Segment-like writer.
+    """The fields of each event as JSON values, ready for the Segment-like writer.
+
+    Ids are given as rendered JSON values (``"abc"`` with its quotes, or ``null``), per
+    person, order or session, so each event only looks them up.
 
     Parameters
     ----------
@@ -312,17 +315,17 @@ def render_events(
     channel : str
         ``web`` or ``app``.
     users : pyarrow.Array
-        Per person, their user id on this channel (null when none).
+        Per person, their user id on this channel (JSON value).
     order_users : pyarrow.Array
-        Per order, the user id of the account that placed it.
+        Per order, the user id of the account that placed it (JSON value).
     order_ids : pyarrow.Array
-        Per order, its id.
+        Per order, its id (text).
     order_totals : numpy.ndarray
         Per order, its total in cents.
-    cookies : pyarrow.Array
-        Per session, the anonymous id of its device.
-    session_ids, event_ids : pyarrow.Array
-        Per session and per event, their ids.
+    cookies, session_ids : pyarrow.Array
+        Per session, the anonymous id of its device and its id (JSON values).
+    event_ids : pyarrow.Array
+        Per event, its id (text).
     cat : Catalogue
         The products.
     origin : datetime.date
@@ -331,8 +334,8 @@ def render_events(
     Returns
     -------
     Columns
-        ``event_id``, ``timestamp``, ``event``, ``user_id``, ``anonymous_id``,
-        ``session_id``, ``url``, ``sku``, ``properties`` as text.
+        ``event_id``, ``timestamp`` and ``event`` as text; ``user_id``, ``anonymous_id``,
+        ``session_id``, ``url``, ``sku`` and ``properties`` as JSON values.
     """
     n = ev.rows
     take = pa.array
@@ -341,20 +344,29 @@ def render_events(
     person = s["person"][sess]
     kind = ev["type"]
     product = ev["product"]
+    has_product = product >= 0
     loyalty = s["stage"][sess] == LOYALTY_CARD
 
     user = users.take(take(np.maximum(person, 0)))
-    by_order = order_users.take(take(np.maximum(order, 0)))
-    user = pc.if_else(take(order >= 0), by_order, user)
-    user = pc.if_else(take(ev["identified"] & (person >= 0)), user, pa.nulls(n, pa.string()))
+    user = pc.if_else(take(order >= 0), order_users.take(take(np.maximum(order, 0))), user)
+    user = pc.if_else(take(ev["identified"] & (person >= 0)), user, "null")
 
-    has_product = product >= 0
-    sku = cat.sku.take(take(np.maximum(product, 0)))
-    sku = pc.if_else(take(has_product), sku, pa.nulls(n, pa.string()))
+    products = len(cat.products)
+    sku = pa.concat_arrays([formats.quoted(cat.sku), pa.array(["null"])])
+    sku = sku.take(take(np.where(has_product, product, products)))
     home, product_page, login, checkout, done = PAGES[channel]
-    pages = pa.array([home, product_page, login, product_page, checkout, done, LOYALTY_PAGE])
-    url = pages.take(take(np.where(loyalty, 6, kind).astype(np.int64)))
-    url = pc.if_else(take(has_product), formats.join(product_page, sku), url)
+    pages = pa.concat_arrays(
+        [
+            formats.quoted(pa.array([home, login, checkout, done, LOYALTY_PAGE])),
+            formats.quoted(formats.join(product_page, cat.sku)),
+        ]
+    )
+    page = np.select(
+        [has_product, loyalty, kind == IDENTIFY, kind == CHECKOUT_START, kind == PURCHASE],
+        [5 + np.maximum(product, 0), 4, 1, 2, 3],
+        0,
+    )
+    url = pages.take(take(page))
 
     parts: list[pa.Array] = []
     where: list[np.ndarray] = []
@@ -364,14 +376,13 @@ def render_events(
         if not len(idx):
             continue
         prod = np.maximum(product[idx], 0)
-        price = formats.money(cat.price_cents[prod])
         if code == PAGE_VIEW:
             text = pc.if_else(take(loyalty[idx]), '{"page":"loyalty_card"}', '{"page":"home"}')
         elif code == PRODUCT_VIEW:
             text = formats.json_objects(
                 [
                     ("category", codes.take(take(cat.category[prod].astype(np.int64))), "str"),
-                    ("price", price),
+                    ("price", formats.money(cat.price_cents[prod])),
                 ]
             )
         elif code == IDENTIFY:
@@ -379,7 +390,9 @@ def render_events(
                 take(sess[idx] % 3 == 0), '{"method":"google"}', '{"method":"password"}'
             )
         elif code == ADD_TO_CART:
-            text = formats.json_objects([("quantity", "1"), ("price", price)])
+            text = formats.json_objects(
+                [("quantity", "1"), ("price", formats.money(cat.price_cents[prod]))]
+            )
         elif code == CHECKOUT_START:
             text = formats.json_objects([("items", formats.integers(s["k"][sess[idx]]))])
         else:
