@@ -304,6 +304,162 @@ INGEST_LOG = TableSpec(
     ),
 )
 
+CUSTOMER_KEY = "customer_key"
+KEY_DOC = "The person: stable id of the single customer view."
+IDENTITY_METHODS = ("single", "email", "phone", "loyalty_id", "account", "probabilistic", "forced")
+
+IDENTITY_MAP = TableSpec(
+    "identity_map",
+    "Every customer record -> the person it belongs to (the single customer view).",
+    (
+        C(SOURCE, "string", "Source of the record.", required=True),
+        C("source_id", "string", "The record's id in its source.", required=True),
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C(
+            "method",
+            "string",
+            "Strongest evidence joining the record to its person (`single` when alone).",
+            required=True,
+            vocabulary=IDENTITY_METHODS,
+        ),
+        C("resolved_at", "timestamp", "When the record was first resolved.", required=True),
+    ),
+    key=(SOURCE, "source_id"),
+)
+
+IDENTITY_EDGES = TableSpec(
+    "identity_edges",
+    "Evidence that two customer records are one person, kept for incremental runs.",
+    (
+        C("left_source", "string", "Source of the first record.", required=True),
+        C("left_id", "string", "Id of the first record.", required=True),
+        C("right_source", "string", "Source of the second record.", required=True),
+        C("right_id", "string", "Id of the second record.", required=True),
+        C("method", "string", "What links them.", required=True, vocabulary=IDENTITY_METHODS),
+        C("match_probability", "float64", "Probability of a match (1 for identifiers)."),
+    ),
+)
+
+IDENTITY_CHANGES = TableSpec(
+    "identity_changes",
+    "How customer keys changed at each resolution: new persons, merges, splits.",
+    (
+        C("resolved_at", "timestamp", "When the resolution ran.", required=True),
+        C(
+            "change",
+            "string",
+            "`new`, `merge` (other keys absorbed) or `split` (records left this key).",
+            required=True,
+            vocabulary=("new", "merge", "split"),
+        ),
+        C(CUSTOMER_KEY, "string", "The key that was created, kept or split.", required=True),
+        C("other_keys", "string", "Keys absorbed by a merge, or created by a split."),
+        C("records", "int64", "Records under the key after the change.", required=True),
+    ),
+)
+
+IDENTITY_REVIEW = TableSpec(
+    "identity_review",
+    "Suspected over-merges held apart for an analyst to review, with the reason.",
+    (
+        C(CUSTOMER_KEY, "string", "One of the persons held apart.", required=True),
+        C("reason", "string", "Why the merge was not made.", required=True),
+        C("records", "int64", "Records the merge would have joined.", required=True),
+        C("detail", "string", "Records or values concerned."),
+    ),
+)
+
+GOLDEN_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birth_date",
+    "gender",
+    "address_line1",
+    "address_line2",
+    "postal_code",
+    "city",
+    "region",
+    "country",
+    "loyalty_id",
+)
+
+CUSTOMERS_GOLDEN = TableSpec(
+    "customers_golden",
+    "One record per person, each field chosen by the survivorship rules of the config.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        *(ColumnSpec(c.name, c.dtype, c.doc) for c in CUSTOMERS.columns if c.name in GOLDEN_FIELDS),
+        C("created_at", "timestamp", "Earliest creation date among the person's records."),
+        C("records", "int64", "Number of source records of the person.", required=True),
+        C("sources", "string", "Sources holding the person, comma-separated.", required=True),
+    ),
+    key=(CUSTOMER_KEY,),
+)
+
+GOLDEN_LINEAGE = TableSpec(
+    "golden_lineage",
+    "Which source record gave each value of the golden record.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C("field", "string", "Golden record field.", required=True),
+        C(SOURCE, "string", "Source of the record that gave the value.", required=True),
+        C("source_id", "string", "Id of that record.", required=True),
+        C("rule", "string", "Survivorship rule that chose it.", required=True),
+    ),
+    key=(CUSTOMER_KEY, "field"),
+)
+
+
+def _keyed(spec: TableSpec, name: str, doc: str, key_doc: str) -> TableSpec:
+    return TableSpec(
+        name,
+        doc,
+        (C(CUSTOMER_KEY, "string", key_doc), *spec.columns),
+        key=spec.key,
+    )
+
+
+CUSTOMER_ORDERS = _keyed(
+    ORDERS,
+    "customer_orders",
+    "Orders of every channel with the person who placed them.",
+    "The person; null for an anonymous sale.",
+)
+CUSTOMER_EVENTS = _keyed(
+    EVENTS,
+    "customer_events",
+    "Events with their person, anonymous browsing included once a login links the visitor.",
+    "The person; null for a visitor never identified.",
+)
+
+CUSTOMER_CONSENTS = TableSpec(
+    "customer_consents",
+    "Each person's consent per contact channel: the most recent decision of any source.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C("channel", "string", "Contact channel.", required=True, vocabulary=CONSENT_CHANNELS),
+        C("granted", "boolean", "True for an opt-in, false for an opt-out.", required=True),
+        C("recorded_at", "timestamp", "When the winning decision was recorded.", required=True),
+        C(SOURCE, "string", "Source of the winning decision.", required=True),
+        C("customer_id", "string", "The source's customer id of the winning decision."),
+    ),
+    key=(CUSTOMER_KEY, "channel"),
+)
+
+IDENTITY_TABLES: tuple[TableSpec, ...] = (
+    IDENTITY_MAP,
+    IDENTITY_EDGES,
+    IDENTITY_CHANGES,
+    IDENTITY_REVIEW,
+    CUSTOMERS_GOLDEN,
+    GOLDEN_LINEAGE,
+    CUSTOMER_ORDERS,
+    CUSTOMER_EVENTS,
+    CUSTOMER_CONSENTS,
+)
+
 INPUT_TABLES: tuple[TableSpec, ...] = (
     CUSTOMERS,
     ORDERS,
@@ -314,7 +470,26 @@ INPUT_TABLES: tuple[TableSpec, ...] = (
     STORES,
 )
 SYSTEM_TABLES: tuple[TableSpec, ...] = (QUARANTINE, DATA_QUALITY, INGEST_LOG)
-TABLES: dict[str, TableSpec] = {t.name: t for t in INPUT_TABLES + SYSTEM_TABLES}
+# Each analysis stage declares its output tables in its own section below.
+
+# -- customer knowledge: customer_profile, KPIs, segments, personas
+KNOWLEDGE_TABLES: tuple[TableSpec, ...] = ()
+
+# -- prediction: CLV and churn
+PREDICTION_TABLES: tuple[TableSpec, ...] = ()
+
+# -- journeys: timelines, funnels, paths, friction
+JOURNEY_TABLES: tuple[TableSpec, ...] = ()
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in INPUT_TABLES
+    + SYSTEM_TABLES
+    + IDENTITY_TABLES
+    + KNOWLEDGE_TABLES
+    + PREDICTION_TABLES
+    + JOURNEY_TABLES
+}
 KINDS: dict[str, TableSpec] = {t.kind: t for t in INPUT_TABLES if t.kind}
 
 
