@@ -70,3 +70,17 @@ def workspace(make_workspace, engine_name) -> Workspace:
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory):
+    """The default-size demo, ingested and keyed by its true persons (built once per run).
+
+    Tests may read it but must not write to its workspace.
+    """
+    from tests.demo_world import build, key_from_truth
+
+    world = build(tmp_path_factory.mktemp("demo-world"))
+    key_from_truth(world)
+    yield world
+    world.ws.close()
