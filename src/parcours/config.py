@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from parcours.errors import ConfigError
 from parcours.schema import KINDS
@@ -98,6 +105,215 @@ class SourceConfig(Section):
         return self.tables.get(kind) or TableMapping()
 
 
+SURVIVORSHIP_RULES = ("source_priority", "most_recent", "most_frequent", "most_complete")
+SurvivorshipRule = Literal["source_priority", "most_recent", "most_frequent", "most_complete"]
+
+
+class IdentityConfig(Section):
+    """How source records become persons (``parcours resolve``)."""
+
+    match_threshold: float = Field(
+        0.99,
+        ge=0.5,
+        le=1.0,
+        description="Match probability above which two records are joined by fuzzy evidence.",
+    )
+    max_cluster_size: int = Field(
+        25,
+        ge=2,
+        description="A person with more records is held apart for review, not merged.",
+    )
+    max_shared_identifier: int = Field(
+        8,
+        ge=2,
+        description="An email, phone or card held by more records identifies nobody.",
+    )
+    source_priority: list[str] = Field(
+        default_factory=lambda: ["store", "web", "app", "service", "emailing"],
+        description="Most trusted source first, for the source_priority rule.",
+    )
+    survivorship: dict[str, SurvivorshipRule] = Field(
+        default_factory=lambda: {
+            "default": "most_recent",
+            "first_name": "most_frequent",
+            "last_name": "most_recent",
+            "email": "most_frequent",
+            "birth_date": "most_frequent",
+            "gender": "most_frequent",
+            "loyalty_id": "most_recent",
+        },
+        description=(
+            "Golden-record rule per field (`default` for the others): source_priority, "
+            "most_recent, most_frequent or most_complete; address fields follow `address`."
+        ),
+    )
+
+
+FESTIVE_WINDOWS = {
+    "christmas": ["12-01", "12-24"],
+    "easter": ["easter-14", "easter-1"],
+    "mothers_day": ["mothers_day-7", "mothers_day-1"],
+}
+_DAY_RE = r"^(\d\d-\d\d|(easter|mothers_day)([+-]\d+)?)$"
+
+
+class ProfileConfig(Section):
+    """The customer profile and its KPIs (``parcours profile``, ``parcours kpis``)."""
+
+    active_days: int = Field(
+        365, ge=1, description="A customer is active with a purchase in this many days up to as-of."
+    )
+    kpi_period: Literal["month", "quarter", "year"] = Field(
+        "month", description="Period of the KPI time series: month, quarter or year."
+    )
+    festive_windows: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in FESTIVE_WINDOWS.items()},
+        description=(
+            "Festive windows, name -> [first day, last day], each MM-DD or easter / mothers_day "
+            "(French Mother's Day) plus or minus days, e.g. easter-14."
+        ),
+    )
+
+    @field_validator("festive_windows")
+    @classmethod
+    def _window_days(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        import re
+
+        for name, days in value.items():
+            if len(days) != 2 or not all(re.match(_DAY_RE, d) for d in days):
+                raise ValueError(
+                    f"window {name!r}: expected [first, last] as MM-DD or easter-N / "
+                    f"mothers_day-N; got {days!r}"
+                )
+        return value
+
+
+LIFECYCLE_SEGMENTS = (
+    "tourist",
+    "lost",
+    "new",
+    "seasonal",
+    "inactive",
+    "lapsing",
+    "vip",
+    "promo_driven",
+    "active_regular",
+)
+
+
+class LifecycleConfig(Section):
+    """Lifecycle segments: one per customer, the first rule of ``priority`` that matches."""
+
+    priority: list[str] = Field(
+        default_factory=lambda: list(LIFECYCLE_SEGMENTS),
+        description=(
+            "Rules tried in this order; prospect (no purchase) comes first, occasional "
+            "(no rule matched) last."
+        ),
+    )
+    new_days: int = Field(90, ge=1, description="new: first purchase within this many days.")
+    lost_days: int = Field(730, ge=1, description="lost: no purchase for more than this many days.")
+    lapsing_factor: float = Field(
+        2.0,
+        gt=1.0,
+        description=(
+            "lapsing: silent for more than this times the customer's usual interval, or the "
+            "renewal time of their favourite category."
+        ),
+    )
+    lapsing_min_days: int = Field(
+        30, ge=0, description="lapsing: never before this many days of silence."
+    )
+    vip_share: float = Field(
+        0.1, gt=0, lt=1, description="vip: this top share of active customers by period revenue."
+    )
+    regular_min_orders: int = Field(
+        2, ge=1, description="active_regular: at least this many purchases in the active period."
+    )
+    promo_min_share: float = Field(
+        0.6, gt=0, le=1, description="promo_driven: share of purchases with a discount."
+    )
+    promo_min_orders: int = Field(
+        2, ge=1, description="promo_driven: at least this many purchases."
+    )
+    seasonal_min_share: float = Field(
+        0.8, gt=0, le=1, description="seasonal: share of spend in the festive windows."
+    )
+    seasonal_min_orders: int = Field(
+        1, ge=1, description="seasonal: at least this many purchases in festive windows."
+    )
+
+    @field_validator("priority")
+    @classmethod
+    def _known_rules(cls, value: list[str]) -> list[str]:
+        unknown = [v for v in value if v not in LIFECYCLE_SEGMENTS]
+        if unknown:
+            raise ValueError(
+                f"unknown segment {unknown[0]!r}; expected some of {', '.join(LIFECYCLE_SEGMENTS)}"
+            )
+        return value
+
+
+class PersonasConfig(Section):
+    """Data-driven personas (``parcours personas``) and the marketing team's own."""
+
+    min_clusters: int = Field(4, ge=2, description="Fewest personas tried.")
+    max_clusters: int = Field(12, ge=2, description="Most personas tried.")
+    sample_size: int = Field(
+        20000, ge=500, description="Customers sampled to choose the number of personas."
+    )
+    seed: int = Field(0, description="Random seed: the same data gives the same personas.")
+    marketing: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Personas written by the marketing team, name -> SQL condition on customer_profile "
+            "columns (first match wins), crossed with the data segments."
+        ),
+    )
+
+
+class ClvConfig(Section):
+    """Customer lifetime value, P(alive) and churn risk (``parcours clv``)."""
+
+    model: Literal["bgnbd", "mbgnbd"] = Field(
+        "mbgnbd",
+        description=(
+            "Purchase-count model: mbgnbd (MBG/NBD: one-time buyers can be lost, so their "
+            "P(alive) falls with time) or bgnbd (BG/NBD: one-time buyers are always alive)."
+        ),
+    )
+    penalizer: float = Field(
+        0.0, ge=0, description="L2 penalty of the purchase-count fit; 0.001-0.1 on thin data."
+    )
+    horizon_months: int = Field(12, ge=1, le=120, description="Months of revenue the CLV sums.")
+    discount_rate_monthly: float = Field(
+        0.01, ge=0, lt=1, description="Monthly discount rate of the CLV (0.01: ~12.7% a year)."
+    )
+    high_risk_below: float = Field(
+        0.3, gt=0, lt=1, description="Churn risk is high when P(alive) is below this."
+    )
+    medium_risk_below: float = Field(
+        0.7, gt=0, lt=1, description="Churn risk is medium below this (and low from it)."
+    )
+    holdout_days: int = Field(
+        180,
+        ge=0,
+        description=(
+            "Days held out to evaluate the model: fit up to as-of minus this, compare with "
+            "the purchases made since; 0 skips the evaluation."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _bands_in_order(self) -> ClvConfig:
+        if self.high_risk_below > self.medium_risk_below:
+            raise ValueError(
+                f"high_risk_below ({self.high_risk_below}) must be <= medium_risk_below "
+                f"({self.medium_risk_below})"
+            )
+        return self
+
+
 class Config(Section):
     """The whole ``parcours.yaml``."""
 
@@ -109,6 +325,21 @@ class Config(Section):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig, description="Assumed values.")
     sources: dict[str, SourceConfig] = Field(
         default_factory=dict, description="Source systems by name, with their mappings."
+    )
+    identity: IdentityConfig = Field(
+        default_factory=IdentityConfig, description="Identity resolution and golden records."
+    )
+    profile: ProfileConfig = Field(
+        default_factory=ProfileConfig, description="Customer profile and KPIs."
+    )
+    lifecycle: LifecycleConfig = Field(
+        default_factory=LifecycleConfig, description="Lifecycle segment rules."
+    )
+    personas: PersonasConfig = Field(
+        default_factory=PersonasConfig, description="Data-driven and marketing personas."
+    )
+    clv: ClvConfig = Field(
+        default_factory=ClvConfig, description="Lifetime value, P(alive) and churn risk."
     )
 
 

@@ -322,7 +322,7 @@ IDENTITY_MAP = TableSpec(
             required=True,
             vocabulary=IDENTITY_METHODS,
         ),
-        C("resolved_at", "timestamp", "When the record was first resolved.", required=True),
+        C("resolved_at", "timestamp", "When the record was last scored.", required=True),
     ),
     key=(SOURCE, "source_id"),
 )
@@ -331,10 +331,8 @@ IDENTITY_EDGES = TableSpec(
     "identity_edges",
     "Evidence that two customer records are one person, kept for incremental runs.",
     (
-        C("left_source", "string", "Source of the first record.", required=True),
-        C("left_id", "string", "Id of the first record.", required=True),
-        C("right_source", "string", "Source of the second record.", required=True),
-        C("right_id", "string", "Id of the second record.", required=True),
+        C("left_rid", "string", "First record, as `source:source_id`.", required=True),
+        C("right_rid", "string", "Second record, as `source:source_id`.", required=True),
         C("method", "string", "What links them.", required=True, vocabulary=IDENTITY_METHODS),
         C("match_probability", "float64", "Probability of a match (1 for identifiers)."),
     ),
@@ -473,13 +471,743 @@ SYSTEM_TABLES: tuple[TableSpec, ...] = (QUARANTINE, DATA_QUALITY, INGEST_LOG)
 # Each analysis stage declares its output tables in its own section below.
 
 # -- customer knowledge: customer_profile, KPIs, segments, personas
-KNOWLEDGE_TABLES: tuple[TableSpec, ...] = ()
+SEGMENT_DOC = "The segment value (`all` for the whole population)."
+
+CUSTOMER_PROFILE = TableSpec(
+    "customer_profile",
+    "One row per person as of a date: purchases, value, channels, categories, seasonality; "
+    "segment and persona columns are added by `parcours segments` and `parcours personas`.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C(
+            "as_of",
+            "date",
+            "The date the profile describes (purchases up to its end).",
+            required=True,
+        ),
+        C("first_order_at", "timestamp", "First purchase."),
+        C("first_channel", "string", "Channel of the first purchase."),
+        C("last_order_at", "timestamp", "Last purchase."),
+        C("last_channel", "string", "Channel of the last purchase."),
+        C("orders", "int64", "Purchases (completed orders) up to as-of.", required=True),
+        C("revenue", "float64", "Amount paid over those purchases.", required=True),
+        C("average_basket", "float64", "revenue / orders."),
+        C("days_since_last_order", "int64", "Calendar days from the last purchase to as-of."),
+        C("days_to_second_order", "float64", "Days from the first to the second purchase."),
+        C("tenure_days", "int64", "Calendar days from the first purchase to as-of."),
+        C("purchase_frequency", "int64", "Purchases in the active period.", required=True),
+        C("period_revenue", "float64", "Revenue in the active period.", required=True),
+        C("active", "boolean", "At least one purchase in the active period.", required=True),
+        C("preferred_channel", "string", "Channel of most purchases (then most revenue)."),
+        C("channels", "string", "Channels used, comma-separated (`store,web`)."),
+        C("channels_used", "int64", "Number of channels used.", required=True),
+        C(
+            "channel_mix",
+            "string",
+            "`store_only`, `web_only`, `app_only` (any `CHANNEL_only`) or `multichannel`.",
+        ),
+        C("category_mix", "json", "Share of spend per product family, as a JSON object."),
+        C("favourite_family", "string", "Product family of most spend."),
+        C("favourite_category", "string", "Product category of most spend."),
+        C("discount_share", "float64", "Share of purchases with a discount."),
+        C("festive_share", "float64", "Share of spend in the festive windows."),
+        C("festive_orders", "int64", "Purchases in the festive windows.", required=True),
+        C("usual_interval_days", "float64", "Median days between two consecutive purchases."),
+        C("main_store", "string", "Store of most store purchases or pick-ups."),
+        C("tourist_store", "boolean", "The main store is in a tourist area."),
+        C("local_customer", "boolean", "Lives in the main store's region or département."),
+        C(
+            "age_band",
+            "string",
+            "Age band at as-of (`18-24` ... `65+`), when the birth date is known.",
+        ),
+        C("region", "string", "Home region, when known."),
+        C("recency_score", "int64", "RFM recency quintile, 5 = most recent."),
+        C("frequency_score", "int64", "RFM frequency quintile, 5 = most purchases."),
+        C("monetary_score", "int64", "RFM monetary quintile, 5 = most revenue."),
+        C("rfm_score", "string", "The three scores as text (`545`)."),
+        C("rfm_segment", "string", "Named RFM segment (`champions`, `at_risk`...)."),
+        C("lifecycle_segment", "string", "Lifecycle segment: first rule of lifecycle.priority."),
+        C("persona", "string", "Data-driven persona (`persona_01`...), see `personas`."),
+        C("marketing_persona", "string", "First persona of personas.marketing that matches."),
+    ),
+    key=(CUSTOMER_KEY,),
+)
+
+KPI_SEGMENTS = TableSpec(
+    "kpi_segments",
+    "Customer KPIs per segment of each segmentation (channel mix, RFM, lifecycle, persona).",
+    (
+        C(
+            "dimension",
+            "string",
+            "The segmentation: `all`, `channel_mix`, `rfm_segment`...",
+            required=True,
+        ),
+        C("segment", "string", SEGMENT_DOC, required=True),
+        C("customers", "int64", "Customers with at least one purchase.", required=True),
+        C("customer_share", "float64", "Share of the dimension's customers.", required=True),
+        C("active_customers", "int64", "Customers active in the period.", required=True),
+        C("activity_rate", "float64", "active_customers / customers.", required=True),
+        C("purchase_frequency", "float64", "Purchases in the period per active customer."),
+        C("average_basket", "float64", "Period revenue / period purchases."),
+        C("period_revenue", "float64", "Revenue in the active period.", required=True),
+        C("revenue_per_active", "float64", "Period revenue per active customer."),
+        C("revenue_per_customer", "float64", "Lifetime revenue per customer.", required=True),
+        C("revenue_share", "float64", "Share of the dimension's period revenue."),
+    ),
+    key=("dimension", "segment"),
+)
+
+KPI_PERIODS = TableSpec(
+    "kpi_periods",
+    "Customer KPIs per calendar period (profile.kpi_period).",
+    (
+        C("period_start", "date", "First day of the period.", required=True),
+        C("buyers", "int64", "Customers with a purchase in the period.", required=True),
+        C(
+            "new_customers",
+            "int64",
+            "Customers whose first purchase is in the period.",
+            required=True,
+        ),
+        C(
+            "known_customers",
+            "int64",
+            "Customers recruited by the end of the period.",
+            required=True,
+        ),
+        C("activity_rate", "float64", "buyers / known_customers.", required=True),
+        C("orders", "int64", "Purchases.", required=True),
+        C("revenue", "float64", "Revenue.", required=True),
+        C("average_basket", "float64", "revenue / orders."),
+        C("purchase_frequency", "float64", "orders / buyers."),
+    ),
+    key=("period_start",),
+)
+
+KPI_SECOND_PURCHASE = TableSpec(
+    "kpi_second_purchase",
+    "Delay before the second purchase, by channel of the first purchase.",
+    (
+        C(
+            "first_channel",
+            "string",
+            "Channel of the first purchase (`all` for every one).",
+            required=True,
+        ),
+        C("customers", "int64", "Customers recruited on that channel.", required=True),
+        C("second_buyers", "int64", "Of them, customers with a second purchase.", required=True),
+        C("median_days", "float64", "Median delay in days."),
+        C("q1_days", "float64", "First quartile of the delay."),
+        C("q3_days", "float64", "Third quartile of the delay."),
+        C("mean_days", "float64", "Mean delay."),
+        *(
+            C(
+                f"within_{d}_days",
+                "float64",
+                f"Share who bought again within {d} days, among customers recruited "
+                f"at least {d} days before as-of.",
+            )
+            for d in (30, 90, 180, 365)
+        ),
+    ),
+    key=("first_channel",),
+)
+
+KPI_RENEWAL = TableSpec(
+    "kpi_renewal",
+    "Renewal time per product category: each customer's median interval between two "
+    "purchases of the category, summarised over customers.",
+    (
+        C("category", "string", "Product category.", required=True),
+        C("family", "string", "Its product family."),
+        C("customers", "int64", "Customers who bought the category at least twice.", required=True),
+        C("median_days", "float64", "Median over customers of their median interval."),
+        C("q1_days", "float64", "First quartile."),
+        C("q3_days", "float64", "Third quartile."),
+        C("mean_days", "float64", "Mean over customers of their median interval."),
+    ),
+    key=("category",),
+)
+
+KPI_RECRUITMENT = TableSpec(
+    "kpi_recruitment",
+    "Recruitment chronology: first channel, then the next channel a customer adopted.",
+    (
+        C("first_channel", "string", "Channel of the first purchase.", required=True),
+        C(
+            "next_channel",
+            "string",
+            "First other channel used later (`none`: still mono-channel).",
+            required=True,
+        ),
+        C("customers", "int64", "Customers on this path.", required=True),
+        C("share", "float64", "Share of the first channel's customers.", required=True),
+        C("median_days", "float64", "Median days from the first purchase to the next channel."),
+    ),
+    key=("first_channel", "next_channel"),
+)
+
+KPI_COHORTS = TableSpec(
+    "kpi_cohorts",
+    "Cohort triangles by acquisition month and first channel: retention and cumulative "
+    "revenue per customer, month by month.",
+    (
+        C("cohort_month", "date", "Month of the first purchase.", required=True),
+        C(
+            "first_channel",
+            "string",
+            "Channel of the first purchase (`all` for every one).",
+            required=True,
+        ),
+        C(
+            "months_since",
+            "int64",
+            "Months since the acquisition month (0 = that month).",
+            required=True,
+        ),
+        C("cohort_customers", "int64", "Customers of the cohort.", required=True),
+        C(
+            "active_customers",
+            "int64",
+            "Of them, customers who bought in that month.",
+            required=True,
+        ),
+        C("retention", "float64", "active_customers / cohort_customers.", required=True),
+        C("revenue", "float64", "The cohort's revenue in that month.", required=True),
+        C(
+            "cumulative_revenue_per_customer",
+            "float64",
+            "Revenue up to that month per cohort customer.",
+            required=True,
+        ),
+    ),
+    key=("cohort_month", "first_channel", "months_since"),
+)
+
+SEGMENT_LABELS = TableSpec(
+    "segment_labels",
+    "The segments' names in English and French, with the rule that defines each.",
+    (
+        C("dimension", "string", "`rfm_segment` or `lifecycle_segment`.", required=True),
+        C("segment", "string", "The segment code, as in customer_profile.", required=True),
+        C("label_en", "string", "Name in English.", required=True),
+        C("label_fr", "string", "Name in French.", required=True),
+        C("rule", "string", "How a customer gets it.", required=True),
+        C("priority", "int64", "Order in which the rules are tried.", required=True),
+    ),
+    key=("dimension", "segment"),
+)
+
+PERSONAS = TableSpec(
+    "personas",
+    "The persona cards: data-driven clusters of homogeneous behaviour.",
+    (
+        C("persona", "string", "Persona id, by decreasing size (`persona_01`...).", required=True),
+        C("name_en", "string", "Suggested name in English, built from its traits.", required=True),
+        C("name_fr", "string", "Suggested name in French.", required=True),
+        C("customers", "int64", "Customers in the persona.", required=True),
+        C("customer_share", "float64", "Share of customers.", required=True),
+        C("revenue_share", "float64", "Share of revenue.", required=True),
+        C("preferred_channel", "string", "Most common preferred channel.", required=True),
+        C("favourite_families", "string", "Most common favourite families, comma-separated."),
+        C("age_band", "string", "Most common age band, when known."),
+        C("region", "string", "Most common region, when known."),
+        C(
+            "traits_en",
+            "string",
+            "What sets it apart from the population, in English.",
+            required=True,
+        ),
+        C("traits_fr", "string", "The same, in French.", required=True),
+        C("clusters", "int64", "Number of personas chosen.", required=True),
+        C("criterion", "string", "Criterion that chose that number.", required=True),
+        C("criterion_value", "float64", "Its value at the chosen number.", required=True),
+    ),
+    key=("persona",),
+)
+
+PERSONA_TRAITS = TableSpec(
+    "persona_traits",
+    "Typical values of each persona against the population, feature by feature.",
+    (
+        C("persona", "string", "Persona id.", required=True),
+        C("feature", "string", "Behaviour feature (`orders`, `web_share`...).", required=True),
+        C("persona_value", "float64", "Median (shares: mean) in the persona.", required=True),
+        C("population_value", "float64", "The same over every customer.", required=True),
+        C(
+            "z_score",
+            "float64",
+            "Persona mean minus population mean, in standard deviations.",
+            required=True,
+        ),
+    ),
+    key=("persona", "feature"),
+)
+
+PERSONA_SELECTION = TableSpec(
+    "persona_selection",
+    "How the number of personas was chosen: the criterion at each number tried.",
+    (
+        C("clusters", "int64", "Number of personas tried.", required=True),
+        C("criterion", "string", "Criterion (`silhouette`).", required=True),
+        C("value", "float64", "Its value (higher is better).", required=True),
+        C("chosen", "boolean", "The number kept.", required=True),
+    ),
+    key=("clusters",),
+)
+
+PERSONA_CROSSING = TableSpec(
+    "persona_crossing",
+    "Marketing personas (personas.marketing) crossed with the data segments.",
+    (
+        C(
+            "marketing_persona",
+            "string",
+            "Marketing persona (`none` when no rule matches).",
+            required=True,
+        ),
+        C("dimension", "string", "`persona`, `lifecycle_segment` or `rfm_segment`.", required=True),
+        C("segment", "string", "The data segment.", required=True),
+        C("customers", "int64", "Customers in both.", required=True),
+        C("share", "float64", "Share of the marketing persona's customers.", required=True),
+    ),
+    key=("marketing_persona", "dimension", "segment"),
+)
+
+KNOWLEDGE_TABLES: tuple[TableSpec, ...] = (
+    CUSTOMER_PROFILE,
+    KPI_SEGMENTS,
+    KPI_PERIODS,
+    KPI_SECOND_PURCHASE,
+    KPI_RENEWAL,
+    KPI_RECRUITMENT,
+    KPI_COHORTS,
+    SEGMENT_LABELS,
+    PERSONAS,
+    PERSONA_TRAITS,
+    PERSONA_SELECTION,
+    PERSONA_CROSSING,
+)
 
 # -- prediction: CLV and churn
-PREDICTION_TABLES: tuple[TableSpec, ...] = ()
+PREDICTIONS_AS_OF = "as_of"
+RFM_FREQUENCY = "frequency"
+RFM_RECENCY_DAYS = "recency_days"
+RFM_AGE_DAYS = "age_days"
+RFM_MONETARY_VALUE = "monetary_value"
+EXPECTED_PURCHASES_90D = "expected_purchases_90d"
+EXPECTED_PURCHASES_365D = "expected_purchases_365d"
+P_ALIVE = "p_alive"
+NEXT_PURCHASE_DATE = "next_purchase_date"
+EXPECTED_SPEND = "expected_spend"
+CLV_VALUE = "clv"
+CHURN_RISK = "churn_risk"
+CHURN_RISK_BANDS = ("high", "medium", "low")
+EVAL_GROUPING = "grouping"
+EVAL_SEGMENT = "segment"
+EVAL_CUSTOMERS = "customers"
+EVAL_PREDICTED = "predicted"
+EVAL_ACTUAL = "actual"
+EVAL_ERROR = "error"
+EVAL_MEAN_ABSOLUTE_ERROR = "mean_absolute_error"
+EVAL_CALIBRATION_END = "calibration_end"
+EVAL_HOLDOUT_END = "holdout_end"
+EVAL_GROUPINGS = ("all", "first_channel", "lifecycle_segment")
+
+CUSTOMER_PREDICTIONS = TableSpec(
+    "customer_predictions",
+    "Per person with a purchase: the purchase-count and spend models' predictions "
+    "(`parcours clv`); see docs/prediction.md.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C(
+            PREDICTIONS_AS_OF,
+            "date",
+            "Prediction date: purchases up to this day are used.",
+            required=True,
+        ),
+        C(
+            RFM_FREQUENCY,
+            "int64",
+            "Repeat purchase days: distinct days with a purchase, minus 1.",
+            required=True,
+        ),
+        C(
+            RFM_RECENCY_DAYS,
+            "int64",
+            "Days from the first to the last purchase day.",
+            required=True,
+        ),
+        C(RFM_AGE_DAYS, "int64", "Days from the first purchase day to `as_of` (T).", required=True),
+        C(
+            RFM_MONETARY_VALUE,
+            "float64",
+            "Mean value of the repeat purchase days (0 without repeat purchase).",
+            required=True,
+        ),
+        C(EXPECTED_PURCHASES_90D, "float64", "Expected purchase days in the next 90 days."),
+        C(EXPECTED_PURCHASES_365D, "float64", "Expected purchase days in the next 365 days."),
+        C(P_ALIVE, "float64", "Probability that the person is still an active customer."),
+        C(
+            NEXT_PURCHASE_DATE,
+            "date",
+            "Date by which the person has even odds of having bought again; null when the "
+            "odds never reach one half (P(alive) <= 0.5) or lie beyond 10 years.",
+        ),
+        C(EXPECTED_SPEND, "float64", "Expected value of a future purchase day (Gamma-Gamma)."),
+        C(
+            CLV_VALUE,
+            "float64",
+            "Discounted expected revenue over `clv.horizon_months` (12 by default).",
+        ),
+        C(
+            CHURN_RISK,
+            "string",
+            "high, medium or low, from P(alive) and the `clv` thresholds.",
+            vocabulary=CHURN_RISK_BANDS,
+        ),
+    ),
+    key=(CUSTOMER_KEY,),
+)
+
+CLV_EVALUATION = TableSpec(
+    "clv_evaluation",
+    "Holdout check of the purchase-count model: fitted on the purchases up to "
+    "`calibration_end`, its predictions against what the customers bought afterwards.",
+    (
+        C(
+            EVAL_GROUPING,
+            "string",
+            "`all`, `first_channel` (channel of the first purchase) or `lifecycle_segment` "
+            "(from `customer_profile`, when present).",
+            required=True,
+            vocabulary=EVAL_GROUPINGS,
+        ),
+        C(
+            EVAL_SEGMENT,
+            "string",
+            "Value of the grouping (`all` for the whole base).",
+            required=True,
+        ),
+        C(
+            EVAL_CUSTOMERS,
+            "int64",
+            "Customers with a purchase by `calibration_end`.",
+            required=True,
+        ),
+        C(
+            EVAL_PREDICTED,
+            "float64",
+            "Predicted purchase days in the holdout period.",
+            required=True,
+        ),
+        C(
+            EVAL_ACTUAL,
+            "int64",
+            "Purchase days they actually made in the holdout period.",
+            required=True,
+        ),
+        C(EVAL_ERROR, "float64", "Relative error, predicted / actual - 1; null when actual is 0."),
+        C(
+            EVAL_MEAN_ABSOLUTE_ERROR,
+            "float64",
+            "Mean over the customers of |predicted - actual| purchase days.",
+            required=True,
+        ),
+        C(EVAL_CALIBRATION_END, "date", "Last day of the calibration period.", required=True),
+        C(
+            EVAL_HOLDOUT_END,
+            "date",
+            "Last day of the holdout period (the as-of date).",
+            required=True,
+        ),
+    ),
+    key=(EVAL_GROUPING, EVAL_SEGMENT),
+)
+
+PREDICTION_TABLES: tuple[TableSpec, ...] = (CUSTOMER_PREDICTIONS, CLV_EVALUATION)
 
 # -- journeys: timelines, funnels, paths, friction
-JOURNEY_TABLES: tuple[TableSpec, ...] = ()
+JOURNEY_ID = "journey_id"
+SEQ = "seq"
+TOUCHPOINT = "touchpoint"
+OUTCOME = "outcome"
+STAGE = "stage"
+STAGE_NO = "stage_no"
+OCCURRED_AT = "occurred_at"
+JOURNEY_DOC = (
+    "The journey: the customer_key, or `anon:` + anonymous_id for a visitor never identified."
+)
+ORDER_TOUCHPOINT = "order"  # the touchpoint of a row of customer_orders
+
+JOURNEY_TIMELINE = TableSpec(
+    "journey_timeline",
+    "Every touchpoint of every journey, across channels, in time order: events, orders, consents.",
+    (
+        C(JOURNEY_ID, "string", JOURNEY_DOC, required=True),
+        C(CUSTOMER_KEY, "string", "The person; null for a visitor never identified."),
+        C("anonymous_id", "string", "Cookie or device id of the visitor, when the row has one."),
+        C(
+            SEQ,
+            "int64",
+            "Position in the journey from 0, by time (ties: stage order).",
+            required=True,
+        ),
+        C(OCCURRED_AT, "timestamp", "When it happened.", required=True),
+        C(
+            TOUCHPOINT,
+            "string",
+            "Event type; `order` for an order; `consent_granted` / `consent_withdrawn`.",
+            required=True,
+        ),
+        C(
+            OUTCOME,
+            "string",
+            "How it went: `late` / `on_time` (delivery), `resolved` / `unresolved` (ticket), "
+            "`good` / `neutral` / `bad` (survey score 4-5 / 3 / 1-2), the status of an order.",
+        ),
+        C(STAGE, "string", "Journey stage of the touchpoint (`journeys.stages`); null if none."),
+        C(STAGE_NO, "int64", "Position of the stage in the stage model, from 1."),
+        C("channel", "string", "Channel of the event or order."),
+        C("device", "string", "Device from the event's properties (`device` or `os`), if any."),
+        C("session_id", "string", "Browsing session."),
+        C("order_id", "string", "Order concerned (orders, purchase, delivery and ticket events)."),
+        C("amount", "float64", "Order total, or the revenue of a purchase event."),
+        C("url", "string", "Page address."),
+        C(SOURCE, "string", "Source system of the row.", required=True),
+        C("ref", "string", "Id of the row in its source table (event_id or order_id)."),
+    ),
+    key=(JOURNEY_ID, SEQ),
+)
+
+JOURNEY_FUNNELS = TableSpec(
+    "journey_funnels",
+    "Each configured funnel, step by step, overall and split by channel, device, period, "
+    "segment and persona.",
+    (
+        C("funnel", "string", "Funnel name (`journeys.funnels`).", required=True),
+        C(
+            "split",
+            "string",
+            "`all`, `channel`, `device`, `period`, `rfm_segment`, `lifecycle_segment` or "
+            "`persona`.",
+            required=True,
+        ),
+        C(
+            "split_value",
+            "string",
+            "Value of the split (`all` for the whole funnel).",
+            required=True,
+        ),
+        C("step_no", "int64", "Step position, from 1.", required=True),
+        C("step", "string", "Touchpoint or stage of the step.", required=True),
+        C("entries", "int64", "Funnel entries (step 1 reached in the date range).", required=True),
+        C("reached", "int64", "Entries that reached this step within its window.", required=True),
+        C("conversion", "float64", "reached / entries."),
+        C("step_conversion", "float64", "reached / reached at the previous step."),
+        C(
+            "dropped",
+            "int64",
+            "Entries lost between the previous step and this one.",
+            required=True,
+        ),
+        C("median_seconds", "float64", "Median time from the previous step to this one."),
+        C("p90_seconds", "float64", "90th percentile of that time."),
+    ),
+    key=("funnel", "split", "split_value", "step_no"),
+)
+
+JOURNEY_PATHS = TableSpec(
+    "journey_paths",
+    "The most frequent paths (first stages of each customer's journey) and an `other` bucket.",
+    (
+        C(
+            "rank",
+            "int64",
+            "Rank by customers, from 1; the `other` bucket comes last.",
+            required=True,
+        ),
+        C(
+            "path",
+            "string",
+            "Stages in order, ` > `-separated; `…` when the journey goes on.",
+            required=True,
+        ),
+        C("customers", "int64", "Customers whose journey starts with this path.", required=True),
+        C(
+            "share",
+            "float64",
+            "customers / all customers with a journey (shares add up to 1).",
+            required=True,
+        ),
+        C("revenue", "float64", "Revenue of those customers (completed orders).", required=True),
+    ),
+    key=("rank",),
+)
+
+JOURNEY_TRANSITIONS = TableSpec(
+    "journey_transitions",
+    "The directly-follows graph of stages (data of Sankey and process maps), with the stage "
+    "durations and their alert thresholds.",
+    (
+        C(
+            "from_stage",
+            "string",
+            "Stage left (`(start)` for the beginning of a journey).",
+            required=True,
+        ),
+        C("to_stage", "string", "Next stage (`(end)` for the end of a journey).", required=True),
+        C(
+            "transitions",
+            "int64",
+            "How many times a journey went directly from one to the other.",
+            required=True,
+        ),
+        C("customers", "int64", "Distinct journeys with this transition.", required=True),
+        C("median_days", "float64", "Nominal duration of the transition (median)."),
+        C("p90_days", "float64", "90th percentile of the duration."),
+        C("threshold_days", "float64", "Alert threshold (`journeys.duration_alerts`), if any."),
+        C("beyond_threshold", "int64", "Transitions longer than the threshold."),
+        C("customers_beyond", "int64", "Journeys with at least one transition beyond it."),
+    ),
+    key=("from_stage", "to_stage"),
+)
+
+JOURNEY_DURATION_ALERTS = TableSpec(
+    "journey_duration_alerts",
+    "Every stage transition that took longer than its alert threshold.",
+    (
+        C(JOURNEY_ID, "string", JOURNEY_DOC, required=True),
+        C(CUSTOMER_KEY, "string", "The person; null for an anonymous visitor."),
+        C("from_stage", "string", "Stage left.", required=True),
+        C("to_stage", "string", "Stage reached.", required=True),
+        C("started_at", "timestamp", "Last touchpoint of the stage left.", required=True),
+        C("ended_at", "timestamp", "First touchpoint of the stage reached.", required=True),
+        C("days", "float64", "Duration of the transition.", required=True),
+        C("threshold_days", "float64", "The threshold it passed.", required=True),
+    ),
+)
+
+JOURNEY_FRICTION = TableSpec(
+    "journey_friction",
+    "Friction points: funnel steps where entries are lost, per channel, ranked by the "
+    "customers lost beyond the same step's drop-off on the other channels.",
+    (
+        C("rank", "int64", "Rank by excess_lost, from 1.", required=True),
+        C("funnel", "string", "Funnel name.", required=True),
+        C("channel", "string", "Channel of the funnel entries.", required=True),
+        C("from_step", "string", "Last step reached.", required=True),
+        C("to_step", "string", "Step not reached.", required=True),
+        C("reached", "int64", "Entries that reached from_step.", required=True),
+        C("lost", "int64", "Of those, entries that never reached to_step.", required=True),
+        C("drop_off", "float64", "lost / reached.", required=True),
+        C("reference_drop_off", "float64", "Drop-off of the same step on the other channels."),
+        C("excess_lost", "float64", "lost - reached x reference_drop_off.", required=True),
+        C("revenue_lost", "float64", "lost x the mean value of a converted entry.", required=True),
+        C("page", "string", "Most frequent page of from_step among the entries lost."),
+    ),
+    key=("rank",),
+)
+
+JOURNEY_KPIS = TableSpec(
+    "journey_kpis",
+    "Journey KPIs per channel: cart abandonment, bounce rate, pages per session, time per page.",
+    (
+        C(
+            "kpi",
+            "string",
+            "`cart_abandonment`, `bounce_rate`, `pages_per_session` or `seconds_per_page`.",
+            required=True,
+        ),
+        C("channel", "string", "Channel (`all` for every channel).", required=True),
+        C("value", "float64", "The KPI.", required=True),
+        C("numerator", "float64", "What is counted (sessions, pages, seconds)."),
+        C("denominator", "float64", "What it is divided by."),
+    ),
+    key=("kpi", "channel"),
+)
+
+JOURNEY_CROSS_CHANNEL = TableSpec(
+    "journey_cross_channel",
+    "Cross-channel patterns: research online then buy in store, click and collect, store then "
+    "web, web then store; their share and value.",
+    (
+        C(
+            "pattern",
+            "string",
+            "`research_online_buy_in_store`, `click_and_collect`, "
+            "`store_then_web` or `web_then_store`.",
+            required=True,
+        ),
+        C("unit", "string", "What is counted: `orders` or `customers`.", required=True),
+        C("count", "int64", "Orders or customers following the pattern.", required=True),
+        C("base", "int64", "Orders or customers it is a share of.", required=True),
+        C("share", "float64", "count / base."),
+        C("value", "float64", "Revenue of those orders, or of those customers.", required=True),
+    ),
+    key=("pattern",),
+)
+
+JOURNEY_MOMENTS = TableSpec(
+    "journey_moments_of_truth",
+    "Moments of truth: how each outcome of a touchpoint changes the repurchase rate within "
+    "the horizon, against the touchpoint's reference outcome, with a confidence interval.",
+    (
+        C(
+            TOUCHPOINT,
+            "string",
+            "Touchpoint (`order_delivered`, `ticket_closed`...).",
+            required=True,
+        ),
+        C(OUTCOME, "string", "Outcome compared.", required=True),
+        C("reference", "string", "Reference outcome (the most frequent one).", required=True),
+        C(
+            "events",
+            "int64",
+            "Touchpoints with this outcome whose horizon is in the data.",
+            required=True,
+        ),
+        C(
+            "repurchased",
+            "int64",
+            "Of those, followed by a purchase within the horizon.",
+            required=True,
+        ),
+        C("rate", "float64", "repurchased / events.", required=True),
+        C("reference_events", "int64", "Touchpoints with the reference outcome.", required=True),
+        C(
+            "reference_rate",
+            "float64",
+            "Repurchase rate after the reference outcome.",
+            required=True,
+        ),
+        C("difference", "float64", "rate - reference_rate.", required=True),
+        C(
+            "ci_low",
+            "float64",
+            "Lower bound of the difference's confidence interval.",
+            required=True,
+        ),
+        C("ci_high", "float64", "Upper bound (Newcombe's score interval).", required=True),
+        C("significant", "boolean", "The interval excludes 0.", required=True),
+        C("horizon_days", "int64", "Repurchase window after the touchpoint.", required=True),
+    ),
+    key=(TOUCHPOINT, OUTCOME),
+)
+
+JOURNEY_TABLES: tuple[TableSpec, ...] = (
+    JOURNEY_TIMELINE,
+    JOURNEY_FUNNELS,
+    JOURNEY_PATHS,
+    JOURNEY_TRANSITIONS,
+    JOURNEY_DURATION_ALERTS,
+    JOURNEY_FRICTION,
+    JOURNEY_KPIS,
+    JOURNEY_CROSS_CHANNEL,
+    JOURNEY_MOMENTS,
+)
 
 TABLES: dict[str, TableSpec] = {
     t.name: t
