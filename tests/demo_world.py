@@ -7,6 +7,7 @@ record to its real person), so that a stage can be tested apart from identity re
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,12 @@ class DemoWorld:
 
     ws: Workspace
     manifest: DemoManifest
+    pristine: Path  # a copy of the workspace as ingested, before any stage ran
+
+    def copy(self, directory: Path) -> Workspace:
+        """A workspace of one's own, as ingested, for tests that run stages."""
+        shutil.copytree(self.pristine, directory)
+        return Workspace.open(directory)
 
     def truth(self, name: str) -> pd.DataFrame:
         """One truth table (``persons``, ``records``, ``orders``) as pandas."""
@@ -49,7 +56,10 @@ def build(directory: Path, customers: int = CUSTOMERS, seed: int = SEED) -> Demo
     ws = Workspace.init(directory / "ws", sources=manifest.sources)
     report = ingest_demo(ws, manifest)
     assert not report.failures, report.failures
-    return DemoWorld(ws, manifest)
+    ws.close()  # flush the DuckDB file before copying it
+    pristine = directory / "pristine"
+    shutil.copytree(directory / "ws", pristine)
+    return DemoWorld(Workspace.open(directory / "ws"), manifest, pristine)
 
 
 def key_from_truth(world: DemoWorld) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,6 +41,14 @@ WorkspaceOpt = Annotated[
 ]
 FormatOpt = Annotated[
     Literal["table", "csv", "json"], typer.Option("--format", "-f", help="Output format.")
+]
+AsOfOpt = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Analysis date (YYYY-MM-DD); default: the day of the last order.",
+    ),
 ]
 
 
@@ -106,6 +115,103 @@ def print_ingest_report(report) -> None:
             )
     for failure in report.failures:
         console.error(str(failure.problem))
+
+
+@app.command()
+def resolve(
+    full: Annotated[
+        bool, typer.Option("--full", help="Retrain the matching model and rescore every pair.")
+    ] = False,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Resolve customer records to persons: golden records and keyed facts."""
+    from parcours.identity import resolve as resolve_identities
+
+    with Workspace.open(workspace) as ws:
+        summary = resolve_identities(ws, full=full)
+    print_resolve(summary)
+
+
+def print_resolve(summary) -> None:
+    """The identity summary: persons, how records joined, sizes, what was held apart."""
+    console.out.print(
+        f"{summary.records:,} records -> {summary.persons:,} persons ({summary.scored})"
+    )
+    console.table(
+        "Records by how they joined their person",
+        ["method", "records"],
+        list(summary.joined_by.items()),
+    )
+    console.table("Persons by number of records", ["records", "persons"], summary.cluster_sizes)
+    if summary.changes:
+        console.table("Key changes", ["change", "keys"], list(summary.changes.items()))
+    console.table(
+        "Records per source",
+        ["source", "records", "no email, phone or card", "no full name"],
+        summary.quality,
+    )
+    for line in summary.overrides:
+        console.out.print(f"override honoured: {line}")
+    for key, reason, records, _ in summary.review:
+        console.warn(f"held apart for review: {key}: {reason}")
+    if summary.shared_identifiers:
+        console.warn(
+            f"{len(summary.shared_identifiers)} shared identifiers not used to join records; "
+            'hint: parcours sql "select * from identity_review"'
+        )
+
+
+identity_app = typer.Typer(help="An analyst's identity decisions, honoured by the next resolve.")
+app.add_typer(identity_app, name="identity")
+
+
+@identity_app.command("same")
+def identity_same(
+    record: Annotated[str, typer.Argument(help="SOURCE:ID of a customer record.")],
+    other: Annotated[str, typer.Argument(help="SOURCE:ID of another record.")],
+    note: Annotated[str, typer.Option(help="Why.")] = "",
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Force two records to be one person."""
+    from parcours.identity.overrides import add_override
+
+    ws = Workspace.open(workspace)
+    o = add_override(ws.dir, "same", record, other, note)
+    console.out.print(f"{o.record} and {o.other} will be one person at the next resolve")
+
+
+@identity_app.command("different")
+def identity_different(
+    record: Annotated[str, typer.Argument(help="SOURCE:ID of a customer record.")],
+    other: Annotated[str, typer.Argument(help="SOURCE:ID of another record.")],
+    note: Annotated[str, typer.Option(help="Why.")] = "",
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Declare two records different people (undo a merge)."""
+    from parcours.identity.overrides import add_override
+
+    ws = Workspace.open(workspace)
+    o = add_override(ws.dir, "different", record, other, note)
+    console.out.print(f"{o.record} and {o.other} will be kept apart at the next resolve")
+
+
+@app.command()
+def clv(
+    as_of: AsOfOpt = None,
+    holdout_days: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Days held out to evaluate the model (default clv.holdout_days; 0: none)."
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Predict purchases, P(alive), next purchase, spend, CLV and churn risk per customer."""
+    from parcours.models import print_clv, write_predictions
+
+    with Workspace.open(workspace) as ws:
+        report = write_predictions(ws, as_of.date() if as_of else None, holdout_days=holdout_days)
+    print_clv(report)
 
 
 @app.command()

@@ -22,11 +22,17 @@ NAME_TYPOS = 2  # edits between two spellings of one first name
 def compatible_names(
     first: ibis.StringValue, other_first: ibis.StringValue, other_last: ibis.StringValue
 ) -> ibis.BooleanValue:
-    """First names that may belong to one person: unknown, equal, a typo apart, or swapped."""
+    """First names that may belong to one person: unknown, equal, a typo apart, or swapped.
+
+    A typo keeps the first letter (Léa and Eva are two people, Marie and Marei one).
+    """
     return (
         first.isnull()
         | other_first.isnull()
-        | (first.levenshtein(other_first) <= NAME_TYPOS)
+        | (
+            (first.substr(0, 1) == other_first.substr(0, 1))
+            & (first.levenshtein(other_first) <= NAME_TYPOS)
+        )
         | (first == other_last)
     )
 

@@ -112,7 +112,7 @@ def train(engine: Engine, records: ibis.Table, model_path: Path) -> int:
     db_api = _db_api(engine)
     frame = _register(db_api, engine, records, "records")
     n = int(engine.execute(records.count()))
-    linker = Linker(frame, _settings(), log_level=logging.WARNING)
+    linker = Linker(frame, _settings(), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("phone")], recall=0.7
     )
@@ -145,13 +145,13 @@ def scored_pairs(
     db_api = _db_api(engine)
     if new is None:
         frame = _register(db_api, engine, records, "records")
-        linker = Linker(frame, str(model_path), log_level=logging.WARNING)
+        linker = Linker(frame, str(model_path), log_level=logging.ERROR)
         parts = [linker.inference.predict(threshold_match_probability=threshold)]
     else:
         old = records.anti_join(new, RID)
         old_frame = _register(db_api, engine, old, "old_records")
         new_frame = _register(db_api, engine, new, "new_records")
-        linker = Linker(old_frame, str(model_path), log_level=logging.WARNING)
+        linker = Linker(old_frame, str(model_path), log_level=logging.ERROR)
         parts = [
             linker.inference.predict_between(
                 old_frame, new_frame, threshold_match_probability=threshold, warning_mode="never"

@@ -113,10 +113,8 @@ def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, sum
         n_new = int(engine.execute(new.count()))
         previous = engine.table(IDENTITY_EDGES.name)
         kept = previous.filter(previous.method == "probabilistic")
-        touched = new.select(RID)
-        kept = kept.anti_join(touched, kept.left_rid == touched[RID]).anti_join(
-            touched, kept.right_rid == touched[RID]
-        )
+        a, b = new.select(RID), new.select(RID).view()
+        kept = kept.anti_join(a, kept.left_rid == a[RID]).anti_join(b, kept.right_rid == b[RID])
         kept = engine.to_pyarrow(
             kept.select(kept.left_rid, kept.right_rid, kept.match_probability)
         ).cast(pa.schema([f for f in _edges_schema() if f.name != "method"]))
