@@ -34,10 +34,10 @@ def test_hard_cases_are_resolved_as_the_people_they_are(make_workspace, tmp_path
         "t1,lea.roux@mail.fr,+33699000001,Léa,Roux,1990-05-05,3 rue Vive,75011,Paris,C1,",
         "t2,eva.roux@mail.fr,+33699000002,Eva,Roux,1990-05-05,3 rue Vive,75011,Paris,C2,",
         # a couple sharing one email: the partner's card holds it, and no phone
-        "c1,famille.blanc@mail.fr,+33699000003,Pierre,Blanc,1970-01-02,8 rue Neuve,33000,Bordeaux,C3,",
+        "c1,famille.blanc@mail.fr,+33699000003,Pierre,Blanc,1970-01-02,8 rue Neuve,33000,Bordeaux,C3,",  # noqa: E501
         "c2,famille.blanc@mail.fr,,Nadia,Blanc,1972-03-04,8 rue Neuve,33000,Bordeaux,C4,",
         # married: the card keeps the maiden name
-        "m1,julie.petit@mail.fr,+33699000005,Julie,Petit,1985-07-08,1 rue Haute,13001,Marseille,C5,",
+        "m1,julie.petit@mail.fr,+33699000005,Julie,Petit,1985-07-08,1 rue Haute,13001,Marseille,C5,",  # noqa: E501
         # moved: the card keeps the old address
         "v1,,+33699000006,Omar,Haddad,1979-09-10,4 rue Basse,59000,Lille,C6,",
     ]

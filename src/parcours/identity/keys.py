@@ -60,8 +60,7 @@ def key_changes(assigned: ibis.Table, resolved_at: dt.datetime) -> ibis.Table:
     a = assigned
     per_key = a.group_by(CUSTOMER_KEY).aggregate(
         records=a[RID].count(),
-        had_key=a.previous_key.notnull().any(),
-        kept=(a.previous_key == a[CUSTOMER_KEY]).any(),
+        kept=(a.previous_key == a[CUSTOMER_KEY]).fill_null(False).any(),
     )
     moved = a.filter(a.previous_key.notnull() & (a.previous_key != a[CUSTOMER_KEY]))
     absorbed = moved.group_by(CUSTOMER_KEY).aggregate(

@@ -39,6 +39,7 @@ MATCH_COLUMNS = (
     "city",
     "address",
 )
+TF_COLUMNS = ("first_name", "last_name", "full_name", "postal_code")
 EM_PAIRS_TARGET = 2e6  # blocked pairs per EM session: enough to estimate m, bounded at scale
 
 
@@ -87,29 +88,23 @@ def _settings() -> dict:
     )
 
 
-def _db_api(engine: Engine):
-    if engine.name == "spark":
-        from splink.backends.spark import SparkAPI
-
-        return SparkAPI(spark_session=engine.session)
+def _db_api():
     from splink.backends.duckdb import DuckDBAPI
 
-    # Splink's work tables stay out of the workspace file.
+    # Scoring runs in an in-process DuckDB on either engine: its work tables stay out of the
+    # workspace, and Splink's Spark backend would need its UDF jar on the cluster.
     return DuckDBAPI()
 
 
 def _register(db_api, engine: Engine, records: ibis.Table, name: str):
-    data = engine.to_pyarrow(records.select(*MATCH_COLUMNS))
-    if engine.name == "spark":
-        return db_api.register(engine.session.createDataFrame(data.to_pandas()), table_name=name)
-    return db_api.register(data, table_name=name)
+    return db_api.register(engine.to_pyarrow(records.select(*MATCH_COLUMNS)), table_name=name)
 
 
 def train(engine: Engine, records: ibis.Table, model_path: Path) -> int:
     """Estimate the model on ``records`` and save it; return the number of records."""
     from splink import Linker, block_on
 
-    db_api = _db_api(engine)
+    db_api = _db_api()
     frame = _register(db_api, engine, records, "records")
     n = int(engine.execute(records.count()))
     linker = Linker(frame, _settings(), log_level=logging.ERROR)
@@ -142,7 +137,7 @@ def scored_pairs(
     """
     from splink import Linker
 
-    db_api = _db_api(engine)
+    db_api = _db_api()
     if new is None:
         frame = _register(db_api, engine, records, "records")
         linker = Linker(frame, str(model_path), log_level=logging.ERROR)
@@ -152,6 +147,8 @@ def scored_pairs(
         old_frame = _register(db_api, engine, old, "old_records")
         new_frame = _register(db_api, engine, new, "new_records")
         linker = Linker(old_frame, str(model_path), log_level=logging.ERROR)
+        for column in TF_COLUMNS:  # frequencies of the known records weigh rare names up
+            linker.table_management.compute_tf_table(column)
         parts = [
             linker.inference.predict_between(
                 old_frame, new_frame, threshold_match_probability=threshold, warning_mode="never"

@@ -253,10 +253,10 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
     new = None
     if previous is not None and not full and engine.has_table(IDENTITY_EDGES.name):
         p = previous.select(
-            RID=record_id(previous[SOURCE], previous.source_id), at=previous.resolved_at
+            prev_rid=record_id(previous[SOURCE], previous.source_id), scored_at=previous.resolved_at
         )
-        j = records.left_join(p, records[RID] == p.RID)
-        new = j.filter(j.RID.isnull() | (j.ingested_at > j.at)).select(
+        j = records.left_join(p, records[RID] == p.prev_rid)
+        new = j.filter(j.prev_rid.isnull() | (j.ingested_at > j.scored_at)).select(
             *[j[c] for c in records.columns]
         )
         engine.write(f"{WORK}_new", new, stage=STAGE)
