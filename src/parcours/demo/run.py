@@ -1,4 +1,4 @@
-"""``parcours demo``: generate the synthetic retailer, ingest it, print what was found."""
+"""``parcours demo``: generate the synthetic retailer, ingest it, run the whole pipeline."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from parcours import console
 from parcours.cli import print_ingest_report
 from parcours.errors import UserInputError
 from parcours.ingest import IngestReport, ingest_files
+from parcours.pipeline import run
 from parcours.workspace import Workspace
 
 MARKER = ".parcours-demo"
@@ -35,6 +36,7 @@ def run_demo(directory: Path, *, customers: int, seed: int) -> Workspace:
             report = ingest_demo(ws, manifest, progress)
         print_ingest_report(report)
         print_table_counts(ws)
+        run(ws)
     return ws
 
 
