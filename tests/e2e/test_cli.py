@@ -46,6 +46,8 @@ def test_clean_ingest_exits_0(ws, capsys):
         (["ingest", "order", "x.csv"], "error: unknown kind 'order'; hint: use one of: customers"),
         (["ingest", "orders", "missing.csv"], "error: missing.csv: file not found"),
         (["sql", "drop table orders"], "error: only one read-only query"),
+        (["resolve"], "error: no customers ingested; hint: parcours ingest customers FILE"),
+        (["identity", "same", "store-1", "web:2"], "error: record: 'store-1' is not a record"),
     ],
 )
 def test_user_errors_are_one_line_with_exit_code_2(ws, capsys, args, message):
@@ -78,7 +80,7 @@ def test_unknown_option_is_a_usage_error(capsys):
 
 
 def test_every_command_has_help(capsys):
-    for command in ["init", "ingest", "sql", "demo"]:
+    for command in ["init", "ingest", "sql", "demo", "run", "resolve"]:
         assert main([command, "--help"]) == 0
     assert "Load files into the canonical tables" in capsys.readouterr().out
 
