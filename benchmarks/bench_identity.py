@@ -57,8 +57,8 @@ def make_records(directory: Path, records: int, seed: int = 7) -> dict[str, Path
     person_id = np.arange(persons)
     email = pa.array(
         [
-            f"{f}.{l}{n % 10000}@mail.fr"
-            for f, l, n in zip(
+            f"{f}.{s}{n % 10000}@mail.fr"
+            for f, s, n in zip(
                 names.FIRST.token.take(pa.array(first)).to_pylist(),
                 names.LAST.token.take(pa.array(last)).to_pylist(),
                 number,
@@ -114,7 +114,6 @@ def make_records(directory: Path, records: int, seed: int = 7) -> dict[str, Path
 
 
 def accuracy(found: pa.Table, truth_path: Path) -> dict:
-    import pandas as pd
 
     truth = pq.read_table(truth_path).to_pandas().rename(columns={"source_name": "source"})
     j = found.to_pandas().merge(truth, on=["source", "source_id"])
@@ -235,7 +234,8 @@ def main() -> None:
         f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}. "
         "Target: under 3 minutes and 6 GiB.",
         "",
-        "| implementation | time (s) | peak RSS (MiB) | persons | pairwise precision | pairwise recall |",
+        "| implementation | time (s) | peak RSS (MiB) | persons | pairwise precision "
+        "| pairwise recall |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for which, r in results.items():
