@@ -72,14 +72,18 @@ def _settings() -> dict:
                 cl.ExactMatch("postal_code").configure(term_frequency_adjustments=True),
                 cl.LevenshteinAtThresholds("address", [1, 3]),
             ],
+            # Each rule keeps blocks small at a million records even when names and postal
+            # codes are few: a name alone, or a name and a postal code, would not.
             blocking_rules_to_generate_predictions=[
-                block_on("first_name", "last_name"),
-                block_on("last_name", "postal_code"),
-                block_on("first_name", "postal_code"),
+                block_on("substr(first_name, 1, 1)", "last_name", "postal_code"),
+                block_on("first_name", "substr(last_name, 1, 1)", "postal_code"),
+                block_on("last_name", "birth_date"),
+                block_on("first_name", "birth_date"),
+                block_on("birth_date", "postal_code"),
                 block_on("email_local"),
                 block_on("phone"),
-                block_on("birth_date", "postal_code"),
-                "l.first_name = r.last_name and l.last_name = r.first_name",
+                "l.first_name = r.last_name and l.last_name = r.first_name "
+                "and l.postal_code = r.postal_code",
             ],
             retain_intermediate_calculation_columns=False,
         )
