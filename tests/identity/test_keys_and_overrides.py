@@ -121,3 +121,37 @@ def test_consents_merge_per_channel_latest_decision_wins(ws, tmp_path):
         if r["customer_key"] == k
     }
     assert got == {"email": (False, "web"), "sms": (True, "store")}
+
+
+def test_a_group_beyond_the_size_limit_is_held_for_review_not_merged(make_workspace, tmp_path):
+    ws = make_workspace(identity={"max_cluster_size": 2})
+    ingest_customers(ws, tmp_path, "store", crowd("s", twice=False) + [ANNE])
+    ingest_customers(ws, tmp_path, "web", crowd("w", twice=True) + [ANNE_WEB])
+    app = "aa1,,,Anne,Roy,1980-01-01,1 rue A,75001,Paris,,2025-01-01"
+    ingest_customers(ws, tmp_path, "app", [app])
+    summary = resolve(ws)
+    k = keys(ws)
+    assert k["store:a1"] == k["web:wa1"]  # the email link stands
+    assert k["app:aa1"] != k["store:a1"]  # the fuzzy one waits for an analyst
+    (held,) = summary.review
+    assert held[2] == 3
+    review = [r for r in rows(ws, "identity_review") if r["records"] == 3]
+    assert review and "max_cluster_size" in review[0]["reason"]
+
+
+def test_a_shared_default_email_identifies_nobody(make_workspace, tmp_path):
+    ws = make_workspace(identity={"max_shared_identifier": 3})
+    default = [
+        f"x{i},contact@shop.fr,,{first},{last},,,,,,"
+        for i, (first, last) in enumerate(
+            [("Jean", "Lenoir"), ("Paul", "Morel"), ("Rita", "Sol"), ("Ali", "Ben")]
+        )
+    ]
+    ingest_customers(ws, tmp_path, "store", crowd("s", twice=False) + default)
+    ingest_customers(ws, tmp_path, "web", crowd("w", twice=True))
+    summary = resolve(ws)
+    k = keys(ws)
+    assert len({k[f"store:x{i}"] for i in range(4)}) == 4
+    shared = [r for r in rows(ws, "identity_review") if r["subject"] == "contact@shop.fr"]
+    assert shared[0]["records"] == 4 and "too many records" in shared[0]["reason"]
+    assert ("email held by too many records", 1) in summary.shared_identifiers

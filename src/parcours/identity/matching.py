@@ -40,6 +40,7 @@ MATCH_COLUMNS = (
     "address",
 )
 TF_COLUMNS = ("first_name", "last_name", "full_name", "postal_code")
+U_PAIRS = 1e6  # random pairs for u: Splink's default, plenty for these few levels
 EM_PAIRS_TARGET = 2e6  # blocked pairs per EM session: enough to estimate m, bounded at scale
 
 
@@ -104,27 +105,19 @@ def _register(db_api, engine: Engine, records: ibis.Table, name: str):
     return db_api.register(engine.to_pyarrow(records.select(*MATCH_COLUMNS)), table_name=name)
 
 
-def train(engine: Engine, records: ibis.Table, model_path: Path) -> int:
-    """Estimate the model on ``records`` and save it; return the number of records."""
-    from splink import Linker, block_on
+def _train(linker, n: int) -> None:
+    from splink import block_on
 
-    db_api = _db_api()
-    frame = _register(db_api, engine, records, "records")
-    n = int(engine.execute(records.count()))
-    linker = Linker(frame, _settings(), log_level=logging.ERROR)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email"), block_on("phone")], recall=0.7
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e5, n * 20)), seed=1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
     sample = min(1.0, EM_PAIRS_TARGET / max(n, 1) / 10)
     # Blockings where matches dominate teach m well; each leaves out what it blocks on.
     for rule in (block_on("email"), block_on("phone"), block_on("last_name", "birth_date")):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, record_sample_proportion=max(sample, 0.05)
         )
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    linker.misc.save_model_to_json(str(model_path), overwrite=True)
-    return n
 
 
 def scored_pairs(
@@ -136,15 +129,19 @@ def scored_pairs(
 ) -> pa.Table:
     """Pairs above ``threshold`` (``left_rid`` < ``right_rid``), as Arrow; see ``guarded``.
 
-    With ``new`` (the records not resolved before), only the pairs involving a new record
-    are scored: new against the old, and new against new.
+    Without ``new``, the model is estimated on ``records`` and saved to ``model_path`` first,
+    then every blocked pair is scored. With ``new`` (records not scored before), the saved
+    model scores only the pairs involving a new record: new against old, and new against new.
     """
     from splink import Linker
 
     db_api = _db_api()
     if new is None:
         frame = _register(db_api, engine, records, "records")
-        linker = Linker(frame, str(model_path), log_level=logging.ERROR)
+        linker = Linker(frame, _settings(), log_level=logging.ERROR)
+        _train(linker, int(engine.execute(records.count())))
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        linker.misc.save_model_to_json(str(model_path), overwrite=True)
         parts = [linker.inference.predict(threshold_match_probability=threshold)]
     else:
         old = records.anti_join(new, RID)

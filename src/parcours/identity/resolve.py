@@ -54,8 +54,8 @@ class ResolveSummary:
     scored: str = ""  # what probabilistic matching did this run
     joined_by: dict[str, int] = field(default_factory=dict)  # records joined, per method
     cluster_sizes: list[tuple[str, int]] = field(default_factory=list)
-    review: list[tuple[str, str, int, str]] = field(default_factory=list)
-    shared_identifiers: list[tuple[str, str, int]] = field(default_factory=list)
+    review: list[tuple[str, str, int]] = field(default_factory=list)  # groups too large
+    shared_identifiers: list[tuple[str, int]] = field(default_factory=list)  # reason, values
     overrides: list[str] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)
     quality: list[tuple[str, int, int, int]] = field(default_factory=list)
@@ -92,8 +92,10 @@ def _identifier_edges(engine: Engine, records: ibis.Table, max_shared: int, summ
         edges.append(e)
         refused.append(r.mutate(identifier=ibis.literal(graph.ACCOUNT)))
     refused_all = refused[0].union(*refused[1:])
-    rows = engine.to_pyarrow(refused_all.order_by(ibis.desc("records")).limit(20)).to_pylist()
-    summary.shared_identifiers = [(r["identifier"], r["reason"], r["records"]) for r in rows]
+    engine.write(f"{WORK}_refused", refused_all, stage=STAGE)
+    refused_all = engine.table(f"{WORK}_refused")
+    rows = engine.to_pyarrow(refused_all.group_by("reason").aggregate(n=refused_all.count()))
+    summary.shared_identifiers = [(r["reason"], r["n"]) for r in rows.to_pylist()]
     all_edges = edges[0].union(*edges[1:])
     return all_edges.mutate(match_probability=ibis.literal(1.0))
 
@@ -106,7 +108,6 @@ def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, sum
         summary.scored = "nothing to compare"
         return pa.table({}, schema=_edges_schema())
     if new is None or not model.exists():
-        matching.train(engine, records, model)
         pairs = matching.scored_pairs(engine, records, model, cfg.match_threshold)
         summary.scored = f"model trained and {n_records:,} records compared"
     else:
@@ -378,18 +379,21 @@ def _write_changes(engine, assigned, now, summary) -> None:
 
 
 def _write_review(engine, summary) -> None:
-    rows = {
-        CUSTOMER_KEY: [r[0] for r in summary.review],
-        "reason": [r[1] for r in summary.review],
-        "records": [r[2] for r in summary.review],
-        "detail": [r[3] for r in summary.review],
-    }
-    from parcours.engine import arrow_rows
-
-    table = arrow_rows(
-        [dict(zip(rows, v, strict=True)) for v in zip(*rows.values(), strict=True)], IDENTITY_REVIEW
+    """Shared identifiers refused and groups too large, for an analyst."""
+    groups = pa.table(
+        {
+            "subject": [r[0] for r in summary.review],
+            "reason": [r[1] for r in summary.review],
+            "records": [r[2] for r in summary.review],
+        },
+        schema=pa.schema(
+            [("subject", pa.string()), ("reason", pa.string()), ("records", pa.int64())]
+        ),
     )
-    engine.write(IDENTITY_REVIEW.name, engine.from_arrow(table, f"{WORK}_review_in"), stage=STAGE)
+    shared = engine.table(f"{WORK}_refused")
+    review = shared.select(subject=shared.value, reason=shared.reason, records=shared.records)
+    review = review.union(engine.from_arrow(groups, f"{WORK}_review_in"))
+    engine.write(IDENTITY_REVIEW.name, review.select(*IDENTITY_REVIEW.column_names), stage=STAGE)
 
 
 def _summarise(engine: Engine, summary: ResolveSummary) -> None:
