@@ -57,7 +57,7 @@ def make_records(directory: Path, records: int, seed: int = 7) -> dict[str, Path
     person_id = np.arange(persons)
     email = pa.array(
         [
-            f"{f}.{s}{n % 10000}@mail.fr"
+            f"{f}.{s}{n}@mail.fr"
             for f, s, n in zip(
                 names.FIRST.token.take(pa.array(first)).to_pylist(),
                 names.LAST.token.take(pa.array(last)).to_pylist(),

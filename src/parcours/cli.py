@@ -118,6 +118,15 @@ def print_ingest_report(report) -> None:
 
 
 @app.command()
+def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = Path(".")) -> None:
+    """Run the whole pipeline over what is ingested: resolve, profile, segments, clv, journeys."""
+    from parcours.pipeline import run as run_pipeline
+
+    with Workspace.open(workspace) as ws:
+        run_pipeline(ws, as_of.date() if as_of else None)
+
+
+@app.command()
 def resolve(
     full: Annotated[
         bool, typer.Option("--full", help="Retrain the matching model and rescore every pair.")
@@ -152,11 +161,11 @@ def print_resolve(summary) -> None:
     )
     for line in summary.overrides:
         console.out.print(f"override honoured: {line}")
-    for key, reason, records, _ in summary.review:
-        console.warn(f"held apart for review: {key}: {reason}")
-    if summary.shared_identifiers:
+    for subject, reason, records in summary.review:
+        console.warn(f"held apart for review: {subject} ({records} records): {reason}")
+    for reason, values in summary.shared_identifiers:
         console.warn(
-            f"{len(summary.shared_identifiers)} shared identifiers not used to join records; "
+            f"{values} values not used to join records: {reason}; "
             'hint: parcours sql "select * from identity_review"'
         )
 
@@ -215,6 +224,88 @@ def clv(
 
 
 @app.command()
+def profile(as_of: AsOfOpt = None, workspace: WorkspaceOpt = Path(".")) -> None:
+    """Build the customer profile: one row per person as of a date."""
+    from parcours.metrics import write_profile
+    from parcours.segments.summary import print_profile
+
+    with Workspace.open(workspace) as ws:
+        print_profile(write_profile(ws, as_of.date() if as_of else None))
+
+
+@app.command()
+def kpis(workspace: WorkspaceOpt = Path(".")) -> None:
+    """Compute the customer KPIs from the profile: segments, delays, renewal, cohorts."""
+    from parcours.metrics import write_kpis
+    from parcours.segments.summary import print_kpis
+
+    with Workspace.open(workspace) as ws:
+        print_kpis(ws, write_kpis(ws))
+
+
+@app.command()
+def segments(workspace: WorkspaceOpt = Path(".")) -> None:
+    """Add RFM and lifecycle segments to the profile and print their KPIs."""
+    from parcours.metrics import write_segment_kpis
+    from parcours.segments import write_segments
+    from parcours.segments.summary import print_segments
+
+    with Workspace.open(workspace) as ws:
+        write_segments(ws)
+        write_segment_kpis(ws)
+        print_segments(ws)
+
+
+@app.command()
+def personas(workspace: WorkspaceOpt = Path(".")) -> None:
+    """Cluster customers into data-driven personas and print their cards."""
+    from parcours.metrics import write_segment_kpis
+    from parcours.segments import write_personas
+    from parcours.segments.summary import print_personas
+
+    with Workspace.open(workspace) as ws:
+        write_personas(ws)
+        write_segment_kpis(ws)
+        print_personas(ws)
+
+
+@app.command()
+def journeys(
+    customer: Annotated[
+        str | None, typer.Option(help="Show this person's timeline (customer_key or anonymous id).")
+    ] = None,
+    funnel: Annotated[str | None, typer.Option(help="Funnel to print (journeys.funnels).")] = None,
+    from_: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First day of funnel entries."),
+    ] = None,
+    to: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Day after the last day of funnel entries."),
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Map customer journeys: timelines, funnels, paths, friction points, moments of truth."""
+    from parcours.journeys import print_journeys, print_timeline, write_journeys
+
+    with Workspace.open(workspace) as ws:
+        if customer is not None:
+            print_timeline(ws, customer)
+            return
+        if funnel is not None and funnel not in ws.config.journeys.funnels:
+            raise UserInputError(
+                f"unknown funnel {funnel!r}",
+                hint=f"funnels of journeys.funnels: {', '.join(ws.config.journeys.funnels)}",
+            )
+        if from_ and to and from_ >= to:
+            raise UserInputError("--from must be before --to", hint="dates are YYYY-MM-DD")
+        report = write_journeys(ws, start=from_, end=to)
+        for note in report.notes:
+            console.warn(note)
+        print_journeys(ws, funnel)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
     format: FormatOpt = "table",
@@ -250,7 +341,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
     workspace: WorkspaceOpt = Path("parcours-demo"),
 ) -> None:
-    """Generate a synthetic omnichannel retailer, ingest it and print a summary."""
+    """Generate a synthetic omnichannel retailer, ingest it and run the whole pipeline."""
     from parcours.demo.run import run_demo
 
     run_demo(workspace, customers=customers, seed=seed)

@@ -6,6 +6,7 @@ Defaults live only here: ``parcours init`` renders the commented file from these
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -258,7 +259,7 @@ class PersonasConfig(Section):
     """Data-driven personas (``parcours personas``) and the marketing team's own."""
 
     min_clusters: int = Field(4, ge=2, description="Fewest personas tried.")
-    max_clusters: int = Field(12, ge=2, description="Most personas tried.")
+    max_clusters: int = Field(16, ge=2, description="Most personas tried.")
     sample_size: int = Field(
         20000, ge=500, description="Customers sampled to choose the number of personas."
     )
@@ -314,6 +315,238 @@ class ClvConfig(Section):
         return self
 
 
+_DURATION_RE = r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$"
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(text: str) -> float:
+    """Seconds of a duration written ``90s``, ``30m``, ``2h`` or ``7d``."""
+    match = re.match(_DURATION_RE, text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (expected e.g. 30m, 2h, 7d)")
+    return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+def _stage(name, label, touchpoints, departments, channels=()):
+    return {
+        "name": name,
+        "label": label,
+        "touchpoints": list(touchpoints),
+        "channels": list(channels),
+        "departments": list(departments),
+    }
+
+
+# The 10-stage journey of DOMAIN.md; event types of a stage are its touchpoints.
+DEFAULT_STAGES = [
+    _stage(
+        "need_awareness",
+        "Need awareness",
+        ["email_send", "email_open", "sms_send", "push_send", "ad_impression"],
+        ["marketing"],
+    ),
+    _stage(
+        "information_search",
+        "Information search",
+        ["page_view", "email_click", "search", "identify", "store_visit"],
+        ["marketing", "e-commerce"],
+    ),
+    _stage(
+        "evaluation_of_options",
+        "Evaluation of options",
+        ["product_view", "add_to_wishlist", "product_compare"],
+        ["e-commerce", "merchandising", "stores"],
+    ),
+    _stage(
+        "purchase_decision",
+        "Purchase decision",
+        ["add_to_cart", "checkout_start"],
+        ["e-commerce", "stores"],
+    ),
+    _stage("purchase", "Purchase", ["purchase", "order"], ["sales", "stores", "e-commerce"]),
+    _stage(
+        "delivery",
+        "Delivery",
+        ["order_shipped", "order_delivered", "order_picked_up"],
+        ["logistics"],
+    ),
+    _stage(
+        "use",
+        "Use",
+        ["product_registered", "loyalty_card_scan", "subscription_renewed"],
+        ["product", "loyalty"],
+    ),
+    _stage(
+        "satisfaction_evaluation",
+        "Satisfaction evaluation",
+        ["survey_response", "review"],
+        ["customer relationship", "quality"],
+    ),
+    _stage(
+        "after_sales_service",
+        "After-sales service",
+        ["ticket_opened", "ticket_closed", "return_requested"],
+        ["customer service"],
+    ),
+    _stage(
+        "recommendation",
+        "Recommendation",
+        ["referral", "review_published", "share"],
+        ["marketing", "customer relationship"],
+    ),
+]
+
+DEFAULT_FUNNELS = {
+    "checkout": {
+        "description": "Cart to purchase within one browsing session (cart abandonment).",
+        "steps": ["add_to_cart", "checkout_start", "purchase"],
+        "within": "1d",
+        "scope": "session",
+    },
+    "browse_to_buy": {
+        "description": "Home page to purchase within one browsing session.",
+        "steps": ["page_view", "product_view", "add_to_cart", "checkout_start", "purchase"],
+        "within": "1d",
+        "scope": "session",
+    },
+    "email_to_purchase": {
+        "description": "An opened e-mail, a visit, then a purchase in any channel.",
+        "steps": [
+            "email_open",
+            {"step": "information_search", "within": "2d"},
+            {"step": "purchase", "within": "14d"},
+        ],
+        "within": "2d",
+        "scope": "customer",
+    },
+}
+
+DEFAULT_DURATION_ALERTS = [
+    {"from_stage": "purchase", "to_stage": "delivery", "max_days": 5},
+    {"from_stage": "delivery", "to_stage": "satisfaction_evaluation", "max_days": 7},
+    {"from_stage": "purchase_decision", "to_stage": "purchase", "max_days": 1},
+]
+
+
+class StageConfig(Section):
+    """One stage of the journey: its touchpoints, channels and the departments in charge."""
+
+    name: str = Field(description="Stage identifier, as in the tables.")
+    label: str = Field("", description="Name shown to people.")
+    touchpoints: list[str] = Field(
+        default_factory=list,
+        description="Event types (and `order`) that belong to the stage.",
+    )
+    channels: list[str] = Field(
+        default_factory=list,
+        description="Channels whose touchpoints belong to the stage; empty: every channel.",
+    )
+    departments: list[str] = Field(
+        default_factory=list, description="Departments involved at this stage."
+    )
+
+
+class FunnelStepConfig(Section):
+    """One step of a funnel."""
+
+    step: str = Field(description="Touchpoint (event type, `order`) or stage name.")
+    channels: list[str] = Field(
+        default_factory=list, description="Only touchpoints of these channels; empty: any."
+    )
+    within: str | None = Field(
+        None,
+        description="Window from the previous step (30m, 2h, 7d); the funnel's when absent.",
+    )
+
+    @field_validator("within")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_seconds(value)
+        return value
+
+
+class FunnelConfig(Section):
+    """A named funnel: ordered steps with conversion windows."""
+
+    description: str = Field("", description="What the funnel measures.")
+    steps: list[FunnelStepConfig] = Field(
+        min_length=2, description="Steps in order; a plain name is a step with no options."
+    )
+    within: str = Field("1d", description="Default window of a step from the previous one.")
+    scope: Literal["session", "customer"] = Field(
+        "customer",
+        description="session: steps in the entry's browsing session; customer: any channel.",
+    )
+    ordering: Literal["loose", "strict"] = Field(
+        "loose",
+        description="loose: other touchpoints may come between steps; strict: none may.",
+    )
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _plain_steps(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"step": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("within")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        duration_seconds(value)
+        return value
+
+
+class DurationAlertConfig(Section):
+    """An alert threshold on the duration of a stage transition."""
+
+    from_stage: str = Field(description="Stage left.")
+    to_stage: str = Field(description="Stage reached next.")
+    max_days: float = Field(gt=0, description="Transitions longer than this are flagged.")
+
+
+class JourneysConfig(Section):
+    """Customer journeys: stage model, funnels, paths, alerts (``parcours journeys``)."""
+
+    stages: list[StageConfig] = Field(
+        default_factory=lambda: [dict(s) for s in DEFAULT_STAGES],
+        description="Stages in journey order, each with its touchpoints, channels, departments.",
+    )
+    funnels: dict[str, FunnelConfig] = Field(
+        default_factory=lambda: dict(DEFAULT_FUNNELS),
+        description="Named funnels: steps, window per step, scope and ordering.",
+    )
+    duration_alerts: list[DurationAlertConfig] = Field(
+        default_factory=lambda: [dict(a) for a in DEFAULT_DURATION_ALERTS],
+        description="Alert thresholds on stage-transition durations.",
+    )
+    path_length: int = Field(
+        5, ge=1, le=20, description="Stages of a journey's start that make its path."
+    )
+    top_paths: int = Field(10, ge=1, description="Paths listed before the `other` bucket.")
+    moment_horizon_days: int = Field(
+        90, ge=1, description="Window after a touchpoint in which a repurchase counts."
+    )
+    research_days: float = Field(
+        7, gt=0, description="Research online, buy in store: product views this long before."
+    )
+    confidence: float = Field(
+        0.95, gt=0.5, lt=1, description="Confidence level of the moments-of-truth intervals."
+    )
+
+    @model_validator(mode="after")
+    def _known_stages(self) -> JourneysConfig:
+        names = [s.name for s in self.stages]
+        for i, alert in enumerate(self.duration_alerts):
+            for which in ("from_stage", "to_stage"):
+                if getattr(alert, which) not in names:
+                    raise ValueError(
+                        f"duration_alerts.{i}.{which}: unknown stage "
+                        f"{getattr(alert, which)!r}; stages: {', '.join(names)}"
+                    )
+        return self
+
+
 class Config(Section):
     """The whole ``parcours.yaml``."""
 
@@ -340,6 +573,9 @@ class Config(Section):
     )
     clv: ClvConfig = Field(
         default_factory=ClvConfig, description="Lifetime value, P(alive) and churn risk."
+    )
+    journeys: JourneysConfig = Field(
+        default_factory=JourneysConfig, description="Customer journeys: stages, funnels, paths."
     )
 
 
@@ -393,6 +629,12 @@ def render_config(model: type[BaseModel] = Config, indent: int = 0) -> str:
             lines.append(render_config(annotation, indent + 2))
             continue
         value = info.get_default(call_default_factory=True)
+        items = value.values() if isinstance(value, dict) else value
+        if isinstance(value, list | dict) and any(isinstance(v, dict) for v in items):
+            # Lists of records (journey stages, funnels) read better one record a block.
+            block = yaml.safe_dump({name: value}, default_flow_style=None, sort_keys=False)
+            lines += [pad + line for line in block.rstrip().splitlines()]
+            continue
         dumped = yaml.safe_dump({name: value}, default_flow_style=True, sort_keys=False).strip()
         lines.append(pad + dumped.removeprefix("{").removesuffix("}"))
     return "\n".join(lines)

@@ -360,10 +360,15 @@ IDENTITY_REVIEW = TableSpec(
     "identity_review",
     "Suspected over-merges held apart for an analyst to review, with the reason.",
     (
-        C(CUSTOMER_KEY, "string", "One of the persons held apart.", required=True),
+        C(
+            "subject",
+            "string",
+            "The shared email, phone, card or device id; or the first record "
+            "(`source:source_id`) of a group too large to merge.",
+            required=True,
+        ),
         C("reason", "string", "Why the merge was not made.", required=True),
         C("records", "int64", "Records the merge would have joined.", required=True),
-        C("detail", "string", "Records or values concerned."),
     ),
 )
 
@@ -1095,7 +1100,7 @@ JOURNEY_FRICTION = TableSpec(
     "Friction points: funnel steps where entries are lost, per channel, ranked by the "
     "customers lost beyond the same step's drop-off on the other channels.",
     (
-        C("rank", "int64", "Rank by excess_lost, from 1.", required=True),
+        C("rank", "int64", "Rank within the funnel by excess_lost, from 1.", required=True),
         C("funnel", "string", "Funnel name.", required=True),
         C("channel", "string", "Channel of the funnel entries.", required=True),
         C("from_step", "string", "Last step reached.", required=True),
@@ -1108,7 +1113,7 @@ JOURNEY_FRICTION = TableSpec(
         C("revenue_lost", "float64", "lost x the mean value of a converted entry.", required=True),
         C("page", "string", "Most frequent page of from_step among the entries lost."),
     ),
-    key=("rank",),
+    key=("funnel", "rank"),
 )
 
 JOURNEY_KPIS = TableSpec(

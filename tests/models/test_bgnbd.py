@@ -517,3 +517,45 @@ def test_fit_returns_self_and_keeps_no_training_data(cdnow_summary):
     learned = {k for k in vars(model) if k.endswith("_")}
     assert learned == {"params_", "log_likelihood_", "n_customers_", "n_iter_", "converged_"}
     assert set(vars(model)) == learned | {"penalizer", "max_iter"}
+
+
+# -- the next purchase ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model_class", "modified"), [(BetaGeoModel, False), (ModifiedBetaGeoModel, True)]
+)
+def test_mean_p_purchase_equals_simulated_share_buying_again(model_class, modified):
+    """Continue the simulated customers past T: a live one buys next after an Exp(lambda)
+    wait (dropping out happens only at a purchase), a dead one never does."""
+    params = {"r": 0.3, "alpha": 5.0, "a": 0.8, "b": 2.5}
+    model = model_class()
+    model.params_ = params
+    data = simulate_bgnbd(
+        200_000, np.linspace(5, 80, 200_000), **params, modified=modified, seed=13
+    )
+    wait = np.random.default_rng(14).exponential(1 / data["lambda"])
+    horizon = 13.0
+
+    p = model.p_purchase(horizon, data["frequency"], data["recency"], data["T"])
+
+    bought = (data["alive"] == 1) & (wait <= horizon)
+    standard_error = np.sqrt(0.25 / len(p))
+    assert abs(p.mean() - bought.mean()) < 4 * standard_error
+
+
+@pytest.mark.parametrize("model_class", [BetaGeoModel, ModifiedBetaGeoModel])
+def test_median_time_to_next_purchase_gives_even_odds_or_inf(model_class):
+    model = model_class()
+    model.params_ = {"r": 0.3, "alpha": 5.0, "a": 0.8, "b": 2.5}
+    x, tx, age = [0, 1, 3, 8, 8], [0.0, 2.0, 30.0, 38.0, 5.0], [10.0, 40.0, 40.0, 40.0, 40.0]
+
+    median = model.median_time_to_next_purchase(x, tx, age)
+
+    alive = model.p_alive(x, tx, age)
+    assert np.all(np.isinf(median) == (alive <= 0.5))
+    finite = np.isfinite(median)
+    assert finite.any() and not finite.all()
+    odds = model.p_purchase(median[finite], *(np.asarray(v)[finite] for v in (x, tx, age)))
+    np.testing.assert_allclose(odds, 0.5, rtol=1e-9)
+    assert model.p_purchase(0.0, x, tx, age).max() == 0.0

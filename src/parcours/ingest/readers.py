@@ -15,7 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -253,40 +256,230 @@ def _as_text(array: pa.Array) -> pa.Array:
 
 
 # -- JSON lines -----------------------------------------------------------------------------
+# JSON-lines files are read in blocks of whole lines. Each block becomes an Arrow array of its
+# lines (cut at the newlines numpy finds, no Python object per line) that DuckDB's JSON
+# functions parse in a private in-memory database: the keys of every line, then every value
+# as text in one more parse. Only the rare lines that DuckDB cannot read the way Python's json
+# module does (not JSON, not an object, a repeated key) are parsed in Python, one by one, with
+# the rules and messages of ``_json_record``; so is a block not valid in the file's encoding.
+# Values are the same text as json.loads + str() give, except numbers with an exponent
+# (1e-7 for Python's 1e-07, 10000000000000000.0 for 1e+16): the same number either way.
+JSON_BLOCK_BYTES = 16 << 20
+_RAW = "raw"
+# What bytes.strip() removes: a line of only these is blank and skipped.
+_BLANK = np.zeros(256, dtype=bool)
+_BLANK[list(b" \t\n\r\x0b\x0c")] = True
+# Python's json.dumps puts a space after the ":" and "," separators, DuckDB writes none. The
+# pattern matches whole strings, so the separators inside them are left alone; chr(1) never
+# occurs raw in valid JSON and marks what was matched.
+_JSON_TOKEN = r'"(?:[^"\\]|\\.)*"|[:,]'
+
+
 def _stage_jsonl(path: Path, source: SourceConfig, out: Path, progress: Progress) -> Staged:
     encoding = source.encoding or "utf-8"
+    try:
+        utf8 = codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        raise UserInputError(
+            Problem(f"unknown encoding '{encoding}'", file=path.name, hint="use utf-8 or cp1252")
+        ) from None
     columns: dict[str, None] = {}
     parts: list[Path] = []
     total = 0
-
-    def flush(records: list[dict[str, str | None]], lines: list[int]) -> None:
-        names = list(columns)
-        arrays = [pa.array([r.get(n) for r in records], pa.string()) for n in names]
-        part = out.with_name(f"{out.stem}.part{len(parts)}.parquet")
-        pq.write_table(pa.table([*arrays, pa.array(lines, pa.int64())], names=[*names, LINE]), part)
+    first_line = 1
+    con = duckdb.connect()
+    try:
+        for block in _line_blocks(path, progress):
+            table = _parse_block(con, block, first_line, encoding, utf8)
+            first_line += block.count(b"\n")
+            for name in table.column_names:
+                if name != LINE:
+                    columns.setdefault(name, None)
+            if table.num_rows:
+                part = out.with_name(f"{out.stem}.part{len(parts)}.parquet")
+                pq.write_table(table, part, compression="none")  # read once, then deleted
+                parts.append(part)
+                total += table.num_rows
+    finally:
+        con.close()
+    if not parts:
+        part = out.with_name(f"{out.stem}.part0.parquet")
+        pq.write_table(pa.table({LINE: pa.array([], pa.int64())}), part)
         parts.append(part)
-
-    records: list[dict[str, str | None]] = []
-    lines: list[int] = []
-    with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            progress(len(raw))
-            if not raw.strip():
-                continue
-            record = _json_record(raw, encoding)
-            for key in record:
-                columns.setdefault(key, None)
-            records.append(record)
-            lines.append(number)
-            if len(records) >= BATCH_ROWS:
-                flush(records, lines)
-                total += len(records)
-                records, lines = [], []
-    if records or not parts:
-        flush(records, lines)
-        total += len(records)
     _merge_parts(parts, [*columns, LINE], out)
     return Staged(out, [c for c in columns if c != JSON_ERROR], total, ".")
+
+
+def _line_blocks(path: Path, progress: Progress) -> Iterator[bytes]:
+    """The file in blocks of about ``JSON_BLOCK_BYTES`` that end at a newline (or the end)."""
+    carry = b""
+    with path.open("rb") as f:
+        while chunk := f.read(JSON_BLOCK_BYTES):
+            progress(len(chunk))
+            data = carry + chunk
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                yield data[:cut]
+    if carry:
+        yield carry
+
+
+def _line_array(block: bytes) -> pa.StringArray:
+    """One Arrow string per line of ``block`` (newline included), without copying it."""
+    ends = np.flatnonzero(np.frombuffer(block, np.uint8) == ord("\n")) + 1
+    if not len(ends) or ends[-1] != len(block):
+        ends = np.append(ends, len(block))
+    offsets = np.concatenate([[0], ends]).astype(np.int32)
+    return pa.StringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(block))
+
+
+def _parse_block(
+    con: duckdb.DuckDBPyConnection, block: bytes, first_line: int, encoding: str, utf8: bool
+) -> pa.Table:
+    """The records of the non-blank lines of ``block``: text columns plus ``LINE``."""
+    try:
+        text = block if utf8 else block.decode(encoding).encode("utf-8")
+        lines = _line_array(text)
+        lines.validate(full=True)  # checks that every line is valid UTF-8
+    except (UnicodeDecodeError, pa.ArrowInvalid):
+        return _records_table(_python_records(block, first_line, encoding))
+    numbers = pa.array(np.arange(first_line, first_line + len(lines), dtype=np.int64))
+    table = pa.table({LINE: numbers, _RAW: lines}).filter(_non_blank(text, lines))
+    con.register("_parcours_block", table)
+    try:
+        # One parse per line: the object as a map of its keys to their values as text. A
+        # line that is not JSON, not an object, or repeats a key gives null.
+        maps = con.execute(
+            f"""SELECT try(json_transform({_RAW}, '"MAP(VARCHAR, VARCHAR)"')) AS m
+            FROM _parcours_block"""
+        ).to_arrow_table()
+    finally:
+        con.unregister("_parcours_block")
+    maps = maps.column("m").combine_chunks()
+    fast = maps.is_valid()
+    good = table.filter(fast)
+    keys, columns, first_seen = _pivot(maps.filter(fast), good[LINE].to_numpy())
+    columns = _nested_as_json_text(con, good, keys, columns)
+    result = pa.table([*columns, good[LINE]], names=[*keys, LINE])
+    slow = table.filter(pc.invert(fast))
+    if slow.num_rows:
+        # The few lines left (bad JSON, not an object, a repeated key): the Python rules.
+        records = [
+            (n, _json_record(raw.encode("utf-8"), "utf-8"))
+            for n, raw in zip(slow[LINE].to_pylist(), slow[_RAW].to_pylist(), strict=True)
+        ]
+        result = pa.concat_tables([result, _records_table(records)], promote_options="default")
+        result = result.sort_by(LINE)
+        first_seen += [(k, n, i) for n, record in records for i, k in enumerate(record)]
+    order = sorted(first_seen, key=lambda seen: seen[1:])
+    return result.select([*dict.fromkeys(k for k, _, _ in order), LINE])
+
+
+def _non_blank(text: bytes, lines: pa.StringArray) -> np.ndarray:
+    """Whether each line has a byte that is not whitespace.
+
+    Almost every line starts with ``{``: only the lines starting with whitespace are looked
+    at whole.
+    """
+    offsets = np.frombuffer(lines.buffers()[1], np.int32, len(lines) + 1)
+    starts, ends = offsets[:-1], offsets[1:]
+    buf = np.frombuffer(text, np.uint8)
+    keep = ends > starts
+    keep[keep] = ~_BLANK[buf[starts[keep]]]
+    for i in np.flatnonzero(~keep & (ends > starts)):
+        keep[i] = bool(text[starts[i] : ends[i]].strip())
+    return keep
+
+
+def _pivot(
+    maps: pa.MapArray, lines: np.ndarray
+) -> tuple[list[str], list[pa.Array], list[tuple[str, int, int]]]:
+    """One text column per key of the maps (null where a line lacks it).
+
+    Also returns each key with the line and the position in that line where it first appears,
+    to put the columns in the order the Python reader did.
+    """
+    # The children are shared with any parent array: keep the entries the offsets point to.
+    offsets = maps.offsets.to_numpy()
+    used = slice(int(offsets[0]), int(offsets[-1]))
+    offsets = offsets - offsets[0]
+    keys = maps.keys[used]
+    items = maps.items[used]
+    if not len(keys):
+        return [], [], []
+    codes = keys.dictionary_encode()
+    names = codes.dictionary.to_pylist()  # in order of first appearance
+    code = codes.indices.to_numpy()
+    parent = np.repeat(np.arange(len(maps)), np.diff(offsets))
+    by_key = np.argsort(code, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(code, minlength=len(names)))])
+    columns, first_seen = [], []
+    for i, name in enumerate(names):
+        entries = by_key[bounds[i] : bounds[i + 1]]  # in line order: the sort is stable
+        rows = parent[entries]
+        where = np.full(len(maps), -1, dtype=np.int64)
+        where[rows] = np.arange(len(rows))
+        taken = items.take(pa.array(entries)).take(pa.array(where, mask=where < 0))
+        columns.append(taken)
+        first = entries[0]
+        first_seen.append((name, int(lines[parent[first]]), int(first - offsets[parent[first]])))
+    return names, columns, first_seen
+
+
+def _nested_as_json_text(
+    con: duckdb.DuckDBPyConnection, table: pa.Table, keys: list[str], columns: list[pa.Array]
+) -> list[pa.Array]:
+    """The columns with their nested objects and arrays as JSON text in json.dumps' style."""
+    columns = list(columns)
+    for i, key in enumerate(keys):
+        # Only a column with a value that starts like an object or an array can hold one; the
+        # JSON form of the values says which really are (a string keeps its quotes there).
+        maybe = pc.or_(pc.starts_with(columns[i], "{"), pc.starts_with(columns[i], "["))
+        if not pc.any(maybe).as_py():
+            continue
+        con.register("_parcours_block", table)
+        try:
+            spec = json.dumps({key: "JSON"})
+            nested = con.execute(
+                f"SELECT from_json({_RAW}, {_sql_string(spec)}) AS j FROM _parcours_block"
+            ).to_arrow_table()
+        finally:
+            con.unregister("_parcours_block")
+        as_json = nested.column("j").combine_chunks().flatten()[0].cast(pa.string())
+        is_nested = pc.and_kleene(
+            maybe, pc.or_(pc.starts_with(as_json, "{"), pc.starts_with(as_json, "["))
+        )
+        spaced = pc.replace_substring_regex(as_json, _JSON_TOKEN, "\\0\x01")
+        for separator in (":", ","):
+            spaced = pc.replace_substring(spaced, separator + "\x01", separator + " ")
+        spaced = pc.replace_substring(spaced, "\x01", "")
+        columns[i] = pc.if_else(is_nested, spaced, columns[i])
+    return columns
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _python_records(
+    block: bytes, first_line: int, encoding: str
+) -> list[tuple[int, dict[str, str | None]]]:
+    """Each non-blank line of ``block`` parsed in Python, with its line number."""
+    pieces = block.split(b"\n")
+    lines = [piece + b"\n" for piece in pieces[:-1]] + [pieces[-1]]  # as iterating a file
+    return [
+        (number, _json_record(raw, encoding))
+        for number, raw in enumerate(lines, start=first_line)
+        if raw.strip()
+    ]
+
+
+def _records_table(records: list[tuple[int, dict[str, str | None]]]) -> pa.Table:
+    names = list(dict.fromkeys(k for _, record in records for k in record))
+    arrays = [pa.array([r.get(n) for _, r in records], pa.string()) for n in names]
+    lines = pa.array([n for n, _ in records], pa.int64())
+    return pa.table([*arrays, lines], names=[*names, LINE])
 
 
 def _json_record(raw: bytes, encoding: str) -> dict[str, str | None]:

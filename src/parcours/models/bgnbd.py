@@ -358,6 +358,64 @@ class _BetaGeoFamily(BaseModel):
         expected_if_alive = c / (a - 1) * (1 - tail)
         return expected_if_alive * expit(-self._log_odds_dead(x, tx, age))
 
+    def p_purchase(
+        self, t: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """Return the probability that each customer buys at least once in the next ``t``.
+
+        A customer alive at ``T`` buys at the Poisson rate ``lambda`` until the next purchase
+        (dropping out happens only at a purchase, or for MBG/NBD right after the first one),
+        and given the history and being alive ``lambda ~ Gamma(r + x, alpha + T)``, so
+
+        ``P(Y(t) > 0) = P(alive) * [1 - ((alpha + T) / (alpha + T + t))^(r + x)]``.
+
+        Parameters
+        ----------
+        t : float or array-like
+            Horizon, in the time unit of ``T``; a scalar or one value per customer.
+        frequency, recency, T : array-like
+            The customers' summary, as in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            One probability per customer.
+        """
+        r, alpha, _, _ = self._fitted()
+        x, tx, age = check_rfm(frequency, recency, T)
+        horizon = _check_horizon(t, len(x))
+        alive = expit(-self._log_odds_dead(x, tx, age))
+        # -expm1 keeps precision for short horizons, where the bracket is close to 0.
+        return alive * -np.expm1(-(r + x) * np.log1p(horizon / (alpha + age)))
+
+    def median_time_to_next_purchase(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """Return the time after ``T`` by which each customer has even odds of having bought.
+
+        The ``t`` solving ``p_purchase(t) = 1/2`` (:meth:`p_purchase`):
+        ``t = (alpha + T) * [(1 - 1 / (2 P(alive)))^(-1 / (r + x)) - 1]``. It exists only
+        when ``P(alive) > 1/2``: a customer more likely lost than not gets ``inf``.
+
+        Parameters
+        ----------
+        frequency, recency, T : array-like
+            The customers' summary, as in :meth:`fit`.
+
+        Returns
+        -------
+        numpy.ndarray
+            Median time to the next purchase, in the time unit of ``T``; ``inf`` where the
+            probability of another purchase never reaches one half.
+        """
+        r, alpha, _, _ = self._fitted()
+        x, tx, age = check_rfm(frequency, recency, T)
+        alive = expit(-self._log_odds_dead(x, tx, age))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            exponent = -np.log1p(-0.5 / alive) / (r + x)
+            median = (alpha + age) * np.expm1(exponent)
+        return np.where(alive > 0.5, median, np.inf)
+
     def expected_purchases_new_customer(self, t: ArrayLike) -> FloatArray:
         """Return the expected number of repeat purchases of a new customer in ``t`` periods.
 

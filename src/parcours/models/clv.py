@@ -74,6 +74,58 @@ def customer_lifetime_value(
     NotFittedError
         If either model is not fitted.
     """
+    x, tx, age = check_rfm(frequency, recency, T)
+    spend = spend_model.expected_spend(x, monetary_value)
+    return spend * discounted_purchases(
+        transaction_model,
+        x,
+        tx,
+        age,
+        horizon_months=horizon_months,
+        discount_rate_monthly=discount_rate_monthly,
+        time_unit_days=time_unit_days,
+        days_per_month=days_per_month,
+    )
+
+
+def discounted_purchases(
+    transaction_model: BetaGeoModel | ModifiedBetaGeoModel,
+    frequency: ArrayLike,
+    recency: ArrayLike,
+    T: ArrayLike,
+    horizon_months: int = 12,
+    discount_rate_monthly: float = 0.01,
+    time_unit_days: float = 1.0,
+    days_per_month: float = AVERAGE_DAYS_PER_MONTH,
+) -> FloatArray:
+    """Expected purchases of each customer over ``horizon_months``, each month discounted.
+
+    ``sum_{m=1..M} [E(Y(m)) - E(Y(m - 1))] / (1 + d)^m``: the factor of
+    :func:`customer_lifetime_value` that multiplies the expected spend. It is exposed so that
+    a caller can pair it with its own spend figure (for example when some customers' repeat
+    purchases are worth 0 and the Gamma-Gamma model cannot score them).
+
+    Parameters
+    ----------
+    transaction_model : BetaGeoModel or ModifiedBetaGeoModel
+        Fitted purchase-count model.
+    frequency, recency, T : array-like
+        The customers' summary, in the time unit the model was fitted in.
+    horizon_months, discount_rate_monthly, time_unit_days, days_per_month
+        As in :func:`customer_lifetime_value`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Discounted expected number of purchases per customer.
+
+    Raises
+    ------
+    UserInputError
+        On invalid inputs or arguments.
+    NotFittedError
+        If the model is not fitted.
+    """
     _check_positive("horizon_months", horizon_months, integer=True)
     _check_positive("time_unit_days", time_unit_days)
     _check_positive("days_per_month", days_per_month)
@@ -86,7 +138,6 @@ def customer_lifetime_value(
             f"discount_rate_monthly must be a float > -1. Got {discount_rate_monthly!r} instead."
         )
     x, tx, age = check_rfm(frequency, recency, T)
-    spend = spend_model.expected_spend(x, monetary_value)
     periods_per_month = days_per_month / time_unit_days
     value = np.zeros_like(x)
     previous = np.zeros_like(x)
@@ -94,7 +145,7 @@ def customer_lifetime_value(
         cumulative = transaction_model.predict_purchases(month * periods_per_month, x, tx, age)
         value += (cumulative - previous) / (1 + discount_rate_monthly) ** month
         previous = cumulative
-    return spend * value
+    return value
 
 
 def _check_positive(name: str, value: object, *, integer: bool = False) -> None:

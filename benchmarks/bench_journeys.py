@@ -1,0 +1,275 @@
+"""Funnels and paths over tens of millions of events: time and peak memory, beside pandas.
+
+The events are generated inside DuckDB as a ``journey_timeline`` (never committed): browsing
+sessions page_view -> product_view(s) -> add_to_cart -> checkout_start -> purchase that stop
+early at fixed rates, five sessions per journey, web or app. parcours computes the checkout
+funnel (session scope, split by channel), the browse-to-buy funnel (customer scope), the top
+paths of stages and the directly-follows graph with median durations. The baseline is what a
+data analyst writes by hand with pandas, vectorised (group-by minima and merges, no Python
+loop per session): the same checkout funnel and the same top paths, on the same events read
+into memory. Each side runs in its own process, so that peak RSS is its own.
+
+    python benchmarks/bench_journeys.py --events 50000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+TITLE = "## Journeys: funnels and paths"
+MEMORY_LIMIT = "6GB"
+
+STEPS_SQL = """
+SELECT setseed(0.42);
+CREATE TABLE sessions AS
+SELECT
+    i AS sid,
+    i // 5 AS jid,
+    TIMESTAMP '2025-01-01' + to_seconds(CAST(floor(random() * 63072000) AS BIGINT)) AS t0,
+    1 + CAST(floor(random() * 3) AS INT) AS views,
+    random() AS u,
+    CASE WHEN random() < 0.3 THEN 'app' ELSE 'web' END AS channel
+FROM range({sessions}) r(i);
+CREATE TABLE journey_timeline AS
+WITH ev AS (
+    SELECT s.sid, s.jid, s.channel, s.t0, k,
+        CASE WHEN k = 0 THEN 'page_view'
+             WHEN k <= s.views THEN 'product_view'
+             WHEN k = s.views + 1 THEN 'add_to_cart'
+             WHEN k = s.views + 2 THEN 'checkout_start'
+             ELSE 'purchase' END AS touchpoint
+    FROM sessions s,
+    LATERAL generate_series(0, s.views + CASE
+        WHEN s.u < 0.336 THEN 3 WHEN s.u < 0.42 THEN 2 WHEN s.u < 0.6 THEN 1 ELSE 0 END) g(k)
+)
+SELECT
+    'J' || jid AS journey_id,
+    'J' || jid AS customer_key,
+    CAST(NULL AS VARCHAR) AS anonymous_id,
+    CAST(row_number() OVER (PARTITION BY jid ORDER BY t0, k) - 1 AS BIGINT) AS seq,
+    t0 + to_seconds(k * 30) AS occurred_at,
+    touchpoint,
+    CAST(NULL AS VARCHAR) AS outcome,
+    CASE touchpoint WHEN 'page_view' THEN 'information_search'
+        WHEN 'product_view' THEN 'evaluation_of_options'
+        WHEN 'purchase' THEN 'purchase' ELSE 'purchase_decision' END AS stage,
+    CAST(CASE touchpoint WHEN 'page_view' THEN 2 WHEN 'product_view' THEN 3
+        WHEN 'purchase' THEN 5 ELSE 4 END AS BIGINT) AS stage_no,
+    channel,
+    CAST(NULL AS VARCHAR) AS device,
+    'S' || sid AS session_id,
+    CAST(NULL AS VARCHAR) AS order_id,
+    CASE WHEN touchpoint = 'purchase' THEN 60.0 END AS amount,
+    '/' || touchpoint AS url,
+    channel AS source,
+    CAST(sid * 10 + k AS VARCHAR) AS ref
+FROM ev;
+DROP TABLE sessions;
+"""
+
+
+def make_events(path: Path, events: int) -> int:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    con.execute("SET threads = 2")
+    sessions = int(events / 4.36)  # 1 + 2 views + 0.6 + 0.42 + 0.336 events per session
+    for statement in STEPS_SQL.format(sessions=sessions).split(";"):
+        if statement.strip():
+            con.execute(statement)
+    n = con.execute("SELECT count(*) FROM journey_timeline").fetchone()[0]
+    con.close()
+    return n
+
+
+def run_parcours(path: Path) -> dict:
+    import ibis
+
+    from parcours.config import JourneysConfig
+    from parcours.engine import Engine
+    from parcours.journeys.funnels import funnel, funnel_entries, funnel_spec
+    from parcours.journeys.paths import journey_paths, runs, top_paths, transition_graph
+    from parcours.journeys.paths import transitions as moves_of
+    from parcours.journeys.stages import stage_names
+
+    cfg = JourneysConfig()
+    # A memory limit leaves room to the other processes of a shared machine; DuckDB spills.
+    engine = Engine(ibis.duckdb.connect(str(path), threads=2, memory_limit=MEMORY_LIMIT))
+    tl = engine.table("journey_timeline")
+    names = stage_names(cfg.stages)
+    out = {}
+    start = time.perf_counter()
+    checkout = funnel_spec("checkout", cfg.funnels["checkout"], names)
+    f = engine.execute(funnel(funnel_entries(tl, checkout), checkout, ["channel"]))
+    out["checkout_seconds"] = time.perf_counter() - start
+    out["checkout"] = f[f.split == "all"].reached.tolist()
+
+    t = time.perf_counter()
+    browse = funnel_spec("browse_to_buy", cfg.funnels["browse_to_buy"], names)
+    browse = browse.__class__(browse.name, browse.steps, "customer", browse.ordering)
+    engine.execute(funnel(funnel_entries(tl, browse), browse, ["channel"]))
+    out["browse_seconds"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    r = runs(tl).cache()
+    top = engine.execute(top_paths(journey_paths(r, 5), 10))
+    graph = engine.execute(transition_graph(moves_of(r)))
+    out["paths_seconds"] = time.perf_counter() - t
+    out["top_path_customers"] = int(top.customers.max())
+    out["edges"] = len(graph)
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def run_pandas(path: Path) -> dict:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    start = time.perf_counter()
+    df = con.execute(
+        "SELECT journey_id, session_id, seq, epoch(occurred_at) AS ts, touchpoint, stage, "
+        "channel FROM journey_timeline"
+    ).df()
+    con.close()
+    for c in ("journey_id", "session_id", "touchpoint", "stage", "channel"):
+        df[c] = df[c].astype("category")
+    out = {"load_seconds": time.perf_counter() - start}
+
+    t = time.perf_counter()
+    window = 86400
+    first = (
+        df[df.touchpoint == "add_to_cart"]
+        .groupby("session_id", observed=True)
+        .agg(ts_1=("ts", "min"), channel=("channel", "first"))
+    )
+    reached = [len(first)]
+    prev = first[["ts_1"]].rename(columns={"ts_1": "prev"})
+    for step in ("checkout_start", "purchase"):
+        cand = df.loc[df.touchpoint == step, ["session_id", "ts"]].merge(
+            prev, left_on="session_id", right_index=True
+        )
+        cand = cand[(cand.ts > cand.prev) & (cand.ts <= cand.prev + window)]
+        nxt = cand.groupby("session_id", observed=True).ts.min().rename("prev").to_frame()
+        reached.append(len(nxt))
+        prev = nxt
+    out["checkout_seconds"] = time.perf_counter() - t
+    out["checkout"] = reached
+
+    t = time.perf_counter()
+    s = df.sort_values(["journey_id", "seq"])
+    new = (s.stage != s.stage.shift()) | (s.journey_id != s.journey_id.shift())
+    runs = s[new.to_numpy()]
+    runs = runs.assign(run=runs.groupby("journey_id", observed=True).cumcount())
+    head = runs[runs.run < 5]
+    more = runs.groupby("journey_id", observed=True).run.max() >= 5
+    path = head.groupby("journey_id", observed=True).stage.agg(lambda x: " > ".join(x))
+    path = path.where(~more.reindex(path.index, fill_value=False), path + " > …")
+    counts = path.value_counts()
+    out["paths_seconds"] = time.perf_counter() - t
+    out["top_path_customers"] = int(counts.iloc[0])
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+def child(which: str, path: Path) -> None:
+    result = {"parcours": run_parcours, "pandas": run_pandas}[which](path)
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def write_section(text: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (or append it); keep the others."""
+    results = HERE / "RESULTS.md"
+    old = results.read_text() if results.exists() else "# Benchmark results\n"
+    if TITLE in old:
+        head, rest = old.split(TITLE, 1)
+        nxt = rest.find("\n## ")
+        old = head.rstrip("\n") + "\n" + (rest[nxt:] if nxt >= 0 else "")
+    results.write_text(old.rstrip("\n") + "\n\n" + text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=5_000_000)
+    parser.add_argument("--child", choices=["parcours", "pandas"])
+    parser.add_argument("--file", type=Path)
+    parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--events-file", type=Path, help="Reuse events generated by an earlier run (DuckDB file)."
+    )
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.file)
+        return
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        path = Path(tmp) / "events.duckdb"
+        t = time.perf_counter()
+        if args.events_file:
+            import duckdb
+
+            path = args.events_file
+            with duckdb.connect(str(path), read_only=True) as con:
+                n = con.execute("SELECT count(*) FROM journey_timeline").fetchone()[0]
+        else:
+            n = make_events(path, args.events)
+        made = time.perf_counter() - t
+        print(f"{n:,} events generated in {made:.0f} s", flush=True)
+        results = {}
+        for which in ("parcours",) if args.skip_pandas else ("parcours", "pandas"):
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", which, "--file", str(path)],
+                capture_output=True,
+                text=True,
+            )
+            if out.returncode < 0:
+                results[which] = {"error": f"killed by signal {-out.returncode} (out of memory?)"}
+            elif out.returncode:
+                results[which] = {"error": (out.stderr.strip().splitlines() or ["?"])[-1]}
+            else:
+                results[which] = json.loads(out.stdout.strip().splitlines()[-1])
+            print(which, results[which], flush=True)
+    lines = [
+        f"{TITLE} over {n:,} events",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}. Events generated in "
+        f"DuckDB ({'reused' if args.events_file else f'{made:.0f} s'}, not counted). "
+        "parcours: DuckDB through Ibis, 2 threads, "
+        f"memory limit {MEMORY_LIMIT}; "
+        "checkout funnel (session scope, split by channel), browse-to-buy funnel (customer "
+        "scope, 5 steps), top paths of 5 stages and the directly-follows graph. pandas: the "
+        "events loaded into memory, then the same checkout funnel and top paths, vectorised; "
+        "it computes no browse-to-buy funnel and no graph.",
+        "",
+        "| implementation | checkout funnel (s) | browse-to-buy funnel (s) | paths (s) "
+        "| total (s) | peak RSS (MiB) | checkout reached per step |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for which, r in results.items():
+        if "error" in r:
+            lines.append(f"| {which} | failed: {r['error']} | | | | | |")
+            continue
+        browse = f"{r['browse_seconds']:.1f}" if "browse_seconds" in r else "-"
+        load = f" (load {r['load_seconds']:.1f})" if "load_seconds" in r else ""
+        lines.append(
+            f"| {which} | {r['checkout_seconds']:.1f} | {browse} | {r['paths_seconds']:.1f} "
+            f"| {r['seconds']:.1f}{load} | {r['peak_rss_mib']:,.0f} "
+            f"| {', '.join(f'{x:,}' for x in r['checkout'])} |"
+        )
+    text = "\n".join(lines) + "\n"
+    print(text)
+    write_section(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,331 @@
+"""The journeys stage: write every journey table, and print the main ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+from parcours import console
+from parcours.engine import Engine, conform, ibis_schema
+from parcours.errors import UserInputError
+from parcours.facts import PROFILE, end_of, purchases, resolve_as_of
+from parcours.journeys import crosschannel, durations, friction, funnels, moments, paths
+from parcours.journeys.stages import check_stages, stage_names
+from parcours.journeys.timeline import journey_timeline
+from parcours.schema import (
+    CUSTOMER_KEY,
+    JOURNEY_CROSS_CHANNEL,
+    JOURNEY_DURATION_ALERTS,
+    JOURNEY_FRICTION,
+    JOURNEY_FUNNELS,
+    JOURNEY_KPIS,
+    JOURNEY_MOMENTS,
+    JOURNEY_PATHS,
+    JOURNEY_TIMELINE,
+    JOURNEY_TRANSITIONS,
+    OCCURRED_AT,
+    TOUCHPOINT,
+    TableSpec,
+)
+from parcours.workspace import Workspace
+
+STAGE_NAME = "journeys"
+
+
+@dataclass
+class JourneysReport:
+    """What ``write_journeys`` wrote: rows per table, the funnels, and what to know."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    funnels: list[str] = field(default_factory=list)
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _write_frame(engine: Engine, spec: TableSpec, frame: pd.DataFrame) -> None:
+    data = pa.Table.from_pandas(
+        frame[spec.column_names], schema=ibis_schema(spec).to_pyarrow(), preserve_index=False
+    )
+    engine.write(
+        spec.name, conform(engine.from_arrow(data, f"_{spec.name}"), spec), stage=STAGE_NAME
+    )
+
+
+def _count(engine: Engine, name: str) -> int:
+    return int(engine.execute(engine.table(name).count()))
+
+
+def _as_datetime(day: dt.date | dt.datetime | None) -> dt.datetime | None:
+    if day is None or isinstance(day, dt.datetime):
+        return day
+    return dt.datetime.combine(day, dt.time())
+
+
+def write_journeys(
+    ws: Workspace,
+    *,
+    start: dt.date | dt.datetime | None = None,
+    end: dt.date | dt.datetime | None = None,
+    funnel_names: list[str] | None = None,
+) -> JourneysReport:
+    """Write the journey tables: timeline, funnels, paths, transitions, friction, moments.
+
+    Parameters
+    ----------
+    ws
+        The workspace.
+    start, end
+        Funnel entries in ``[start, end)``; a date ``end`` is excluded. By default every
+        entry whose full conversion window lies within the data.
+    funnel_names
+        Funnels of ``journeys.funnels`` to compute (default: all).
+
+    Returns
+    -------
+    JourneysReport
+        Rows written per table and notes (splits that could not be made...).
+
+    Raises
+    ------
+    UserInputError
+        No events or orders, an unknown funnel, or a funnel step found nowhere.
+    """
+    engine, cfg = ws.engine, ws.config.journeys
+    check_stages(cfg.stages)
+    names = funnel_names or list(cfg.funnels)
+    for name in names:
+        if name not in cfg.funnels:
+            raise UserInputError(
+                f"unknown funnel {name!r}",
+                hint=f"funnels of journeys.funnels: {', '.join(cfg.funnels) or 'none'}",
+            )
+    report = JourneysReport(funnels=names, start=_as_datetime(start), end=_as_datetime(end))
+    engine.write(JOURNEY_TIMELINE.name, journey_timeline(engine, cfg.stages), stage=STAGE_NAME)
+    tl = engine.table(JOURNEY_TIMELINE.name)
+    found = engine.execute(tl.group_by(TOUCHPOINT).aggregate(n=tl.count()))
+    if found.empty:
+        raise UserInputError(
+            "no events or orders of any person in the workspace",
+            hint="ingest events and orders (parcours ingest events FILE), then parcours resolve",
+        )
+    last = pd.Timestamp(engine.execute(tl[OCCURRED_AT].max())).to_pydatetime()
+    as_of = resolve_as_of(engine, None)
+    bought = purchases(engine, as_of)
+
+    profile = engine.table(PROFILE) if engine.has_table(PROFILE) else None
+    profile_splits = [c for c in funnels.PROFILE_SPLITS if profile is not None and c in profile]
+    if profile is None:
+        report.notes.append(
+            "no customer_profile table: funnels are not split by segment or persona "
+            "(run parcours profile and parcours segments first)"
+        )
+    elif len(profile_splits) < len(funnels.PROFILE_SPLITS):
+        missing = sorted(set(funnels.PROFILE_SPLITS) - set(profile_splits))
+        report.notes.append(f"customer_profile has no {', '.join(missing)}: no split by them")
+
+    steps, pages, values = [], [], []
+    for name in names:
+        spec = funnels.funnel_spec(name, cfg.funnels[name], stage_names(cfg.stages))
+        funnels.check_steps(spec, list(found[TOUCHPOINT]))
+        until = report.end or last - dt.timedelta(seconds=spec.window_seconds)
+        entries = funnels.funnel_entries(tl, spec, report.start, until)
+        entries = funnels.with_profile(entries, profile).cache()
+        splits = [*funnels.SPLITS, *profile_splits]
+        steps.append(engine.execute(funnels.funnel(entries, spec, splits)))
+        pages.append(engine.execute(funnels.lost_pages(entries, spec)).assign(funnel=name))
+        values.append(engine.execute(funnels.converted_value(entries)).assign(funnel=name))
+        if "unknown" in set(steps[-1].query("split == 'device'").split_value) and (
+            steps[-1].query("split == 'device'").split_value.nunique() == 1
+        ):
+            report.notes.append(f"{name}: no device in the events' properties: device unknown")
+    funnel_rows = pd.concat(steps, ignore_index=True)
+    _write_frame(engine, JOURNEY_FUNNELS, funnel_rows)
+
+    average = engine.execute(bought.total_amount.mean()) or 0.0
+    points = friction.friction_points(
+        funnel_rows[funnel_rows.split == "channel"],
+        pd.concat(pages, ignore_index=True),
+        pd.concat(values, ignore_index=True),
+        float(average),
+    )
+    _write_frame(engine, JOURNEY_FRICTION, points)
+
+    r = paths.runs(tl).cache()
+    revenue = bought.group_by(CUSTOMER_KEY).aggregate(revenue=bought.total_amount.sum())
+    customers = r.filter(r[CUSTOMER_KEY].notnull())
+    top = paths.top_paths(paths.journey_paths(customers, cfg.path_length), cfg.top_paths, revenue)
+    engine.write(JOURNEY_PATHS.name, conform(top, JOURNEY_PATHS), stage=STAGE_NAME)
+
+    moves = paths.transitions(r)
+    graph = durations.stage_durations(paths.transition_graph(moves), moves, cfg.duration_alerts)
+    engine.write(JOURNEY_TRANSITIONS.name, conform(graph, JOURNEY_TRANSITIONS), stage=STAGE_NAME)
+    alerts = durations.duration_alerts(moves, cfg.duration_alerts)
+    engine.write(
+        JOURNEY_DURATION_ALERTS.name, conform(alerts, JOURNEY_DURATION_ALERTS), stage=STAGE_NAME
+    )
+
+    engine.write(
+        JOURNEY_KPIS.name, conform(friction.session_kpis(tl), JOURNEY_KPIS), stage=STAGE_NAME
+    )
+    patterns = crosschannel.cross_channel(tl, bought, cfg.research_days)
+    engine.write(
+        JOURNEY_CROSS_CHANNEL.name, conform(patterns, JOURNEY_CROSS_CHANNEL), stage=STAGE_NAME
+    )
+
+    counts = engine.execute(
+        moments.outcome_repurchases(tl, bought, cfg.moment_horizon_days, end_of(as_of))
+    )
+    found_moments = moments.moments_of_truth(counts, cfg.moment_horizon_days, cfg.confidence)
+    _write_frame(engine, JOURNEY_MOMENTS, found_moments)
+
+    for spec in (
+        JOURNEY_TIMELINE,
+        JOURNEY_FUNNELS,
+        JOURNEY_PATHS,
+        JOURNEY_TRANSITIONS,
+        JOURNEY_DURATION_ALERTS,
+        JOURNEY_FRICTION,
+        JOURNEY_KPIS,
+        JOURNEY_CROSS_CHANNEL,
+        JOURNEY_MOMENTS,
+    ):
+        report.rows[spec.name] = _count(engine, spec.name)
+    return report
+
+
+def _table(engine: Engine, spec: TableSpec, order: list[str] | None = None) -> pd.DataFrame:
+    t = engine.table(spec.name)
+    return engine.execute(t.order_by(order) if order else t)
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None or pd.isna(x) else f"{100 * x:.1f}%"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None or pd.isna(seconds):
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+def print_journeys(ws: Workspace, funnel_name: str | None = None, top: int = 10) -> None:
+    """Print a funnel by channel, the top paths, the friction points and the moments of truth."""
+    engine, cfg = ws.engine, ws.config.journeys
+    if not engine.has_table(JOURNEY_FUNNELS.name):
+        raise UserInputError("no journey tables yet", hint="run: parcours journeys")
+    f = _table(engine, JOURNEY_FUNNELS, ["funnel", "split", "split_value", "step_no"])
+    name = funnel_name or ("checkout" if "checkout" in set(f.funnel) else f.funnel.iloc[0])
+    if name not in set(f.funnel):
+        raise UserInputError(
+            f"unknown funnel {name!r}", hint=f"funnels: {', '.join(dict.fromkeys(f.funnel))}"
+        )
+    f = f[(f.funnel == name) & f.split.isin(["all", "channel"])]
+    console.table(
+        f"Funnel {name}: {cfg.funnels[name].description if name in cfg.funnels else ''}",
+        ["split", "step", "reached", "conversion", "step conversion", "dropped", "median", "p90"],
+        [
+            (
+                r.split_value,
+                f"{r.step_no}. {r.step}",
+                int(r.reached),
+                _pct(r.conversion),
+                _pct(r.step_conversion),
+                int(r.dropped),
+                _duration(r.median_seconds),
+                _duration(r.p90_seconds),
+            )
+            for r in f.itertuples()
+        ],
+    )
+    p = _table(engine, JOURNEY_PATHS, ["rank"])
+    console.table(
+        "Top paths (first stages of each customer's journey)",
+        ["rank", "path", "customers", "share", "revenue"],
+        [(int(r.rank), r.path, int(r.customers), _pct(r.share), r.revenue) for r in p.itertuples()],
+    )
+    fr = _table(engine, JOURNEY_FRICTION, ["funnel", "rank"])
+    fr = fr[fr.funnel == name].head(top)
+    console.table(
+        f"Friction points of {name} (entries lost beyond the same step on other channels)",
+        [
+            "rank",
+            "funnel",
+            "channel",
+            "step",
+            "lost",
+            "drop-off",
+            "elsewhere",
+            "excess",
+            "revenue lost",
+            "page",
+        ],
+        [
+            (
+                int(r.rank),
+                r.funnel,
+                r.channel,
+                f"{r.from_step} -> {r.to_step}",
+                int(r.lost),
+                _pct(r.drop_off),
+                _pct(r.reference_drop_off),
+                round(float(r.excess_lost)),
+                r.revenue_lost,
+                r.page,
+            )
+            for r in fr.itertuples()
+        ],
+    )
+    m = _table(engine, JOURNEY_MOMENTS)
+    console.table(
+        "Moments of truth (repurchase within the horizon, against the reference outcome)",
+        ["touchpoint", "outcome", "events", "rate", "reference", "difference", "interval"],
+        [
+            (
+                r.touchpoint,
+                r.outcome,
+                int(r.events),
+                _pct(r.rate),
+                f"{r.reference} {_pct(r.reference_rate)}",
+                f"{100 * r.difference:+.1f} pts",
+                f"[{100 * r.ci_low:+.1f}, {100 * r.ci_high:+.1f}]"
+                + ("" if r.significant else " (noise)"),
+            )
+            for r in m.itertuples()
+        ],
+    )
+
+
+def print_timeline(ws: Workspace, who: str, limit: int = 200) -> None:
+    """Print one person's (or visitor's) timeline."""
+    from parcours.journeys.timeline import timeline
+
+    rows = timeline(ws.engine, ws.config.journeys.stages, who)
+    shown = rows.tail(limit).astype(object)
+    shown = shown.where(shown.notna(), None)
+    title = f"Timeline of {who}: {len(rows)} touchpoints"
+    if len(rows) > limit:
+        title += f" (the last {limit})"
+    console.table(
+        title,
+        ["when", "stage", "touchpoint", "outcome", "channel", "amount", "order", "page"],
+        [
+            (
+                r.occurred_at,
+                r.stage,
+                r.touchpoint,
+                r.outcome,
+                r.channel,
+                None if r.amount is None else float(r.amount),
+                r.order_id,
+                r.url,
+            )
+            for r in shown.itertuples()
+        ],
+    )

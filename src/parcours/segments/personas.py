@@ -1,0 +1,476 @@
+"""Data-driven personas: clusters of homogeneous behaviour, described as cards.
+
+The per-customer behaviour features are built in the engine; only that table (one row per
+customer, a few dozen numbers) comes to Python, where scikit-learn's k-means runs on the
+standardised features. The number of personas is the one with the best silhouette over
+``personas.min_clusters`` .. ``max_clusters``, measured on a fixed sample; the same data and
+seed give the same personas, numbered by decreasing size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+from threadpoolctl import threadpool_limits
+
+from parcours.config import PersonasConfig
+from parcours.engine import Engine, conform
+from parcours.errors import UserInputError
+from parcours.facts import add_profile_columns, purchases
+from parcours.metrics.kpis import read_profile
+from parcours.metrics.profile import attach, product_lines
+from parcours.schema import (
+    CUSTOMER_KEY,
+    ORDER_CHANNELS,
+    PERSONA_CROSSING,
+    PERSONA_SELECTION,
+    PERSONA_TRAITS,
+    PERSONAS,
+)
+from parcours.workspace import Workspace
+
+STAGE = "personas"
+CRITERION = "silhouette"
+NONE = "none"
+AGE_MIDPOINTS = {"18-24": 21, "25-34": 30, "35-44": 40, "45-54": 50, "55-64": 60, "65+": 70}
+# Counts and durations are skewed: clustering sees their logarithm, cards show the raw value.
+LOGGED = (
+    "orders",
+    "average_basket",
+    "days_since_last_order",
+    "tenure_days",
+    "usual_interval_days",
+    "overdue_ratio",
+)
+# How a trait reads in a persona's name: feature -> ((high EN, high FR), (low EN, low FR)).
+PHRASES: dict[str, tuple[tuple[str, str] | None, tuple[str, str] | None]] = {
+    "orders": (("frequent", "fréquents"), ("one-off", "ponctuels")),
+    "average_basket": (("big-basket", "gros panier"), ("small-basket", "petit panier")),
+    "days_since_last_order": (("dormant", "endormis"), ("recent", "récents")),
+    "tenure_days": (("long-standing", "anciens"), ("newly recruited", "nouvellement recrutés")),
+    "usual_interval_days": (("infrequent", "espacés"), ("regular", "réguliers")),
+    "overdue_ratio": (("lapsing", "décrocheurs"), None),
+    "channels_used": (("multichannel", "omnicanaux"), None),
+    "festive_share": (("festive", "des fêtes"), None),
+    "discount_share": (("promo-driven", "promophiles"), None),
+    "tourist": (("tourist", "touristes"), None),
+    "age": (("senior", "seniors"), ("young", "jeunes")),
+    "store_share": (("in-store", "en magasin"), None),
+    "web_share": (("online", "en ligne"), None),
+    "app_share": (("app", "sur l'appli"), None),
+    "phone_share": (("phone", "par téléphone"), None),
+}
+
+
+@dataclass(frozen=True)
+class PersonasReport:
+    """What ``write_personas`` wrote: the number of personas and how it was chosen."""
+
+    clusters: int
+    criterion: str
+    criterion_value: float
+    customers: int
+
+
+def behaviour_features(engine: Engine, profile: ibis.Table, bought: ibis.Table) -> ibis.Table:
+    """One row per buyer: the behaviour features personas are clustered on.
+
+    Parameters
+    ----------
+    engine : Engine
+        Reads the product families present.
+    profile : ibis.Table
+        ``customer_profile``.
+    bought : ibis.Table
+        The purchases up to the profile's date.
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_key``, RFM-like figures, channel shares (``store_share``...), family shares
+        (``family_<name>``), seasonality, promotion share, tourist flag, age band and region.
+    """
+    p = profile.filter(profile.orders > 0)
+    ch = bought.group_by(CUSTOMER_KEY).aggregate(
+        **{
+            f"{c}_share": (bought.channel == c).cast("float64").mean()
+            for c in ORDER_CHANNELS
+            if c in ("store", "web", "app", "phone")
+        }
+    )
+    interval = ibis.coalesce(p.usual_interval_days, p.tenure_days.cast("float64"))
+    f = p.select(
+        CUSTOMER_KEY,
+        "orders",
+        "average_basket",
+        "days_since_last_order",
+        "tenure_days",
+        usual_interval_days=interval,
+        overdue_ratio=p.days_since_last_order / ibis.greatest(interval, 1.0),
+        channels_used="channels_used",
+        festive_share=p.festive_share.fill_null(0),
+        discount_share=p.discount_share.fill_null(0),
+        tourist=(p.tourist_store.fill_null(False) & ~p.local_customer.fill_null(True)).cast(
+            "float64"
+        ),
+        age_band="age_band",
+        region="region",
+        favourite_family="favourite_family",
+        preferred_channel="preferred_channel",
+        revenue="revenue",
+    )
+    f = attach(f, ch)
+    lines = product_lines(engine, bought)
+    if lines is not None:
+        families = sorted(
+            x for x in engine.execute(lines.select("family").distinct())["family"] if x
+        )
+        fam = lines.group_by(CUSTOMER_KEY).aggregate(
+            _total=lines.amount.sum(),
+            **{f"family_{x}": lines.amount.sum(where=lines.family == x) for x in families},
+        )
+        fam = fam.select(
+            CUSTOMER_KEY,
+            **{
+                f"family_{x}": (fam[f"family_{x}"].fill_null(0) / ibis.greatest(fam._total, 0.01))
+                for x in families
+            },
+        )
+        f = attach(f, fam)
+    return f.order_by(CUSTOMER_KEY)
+
+
+def _design(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+    """The standardised matrix k-means sees, and the names of its numeric features."""
+    numeric = [
+        c
+        for c in features.columns
+        if c
+        not in (
+            CUSTOMER_KEY,
+            "age_band",
+            "region",
+            "favourite_family",
+            "preferred_channel",
+            "revenue",
+        )
+    ]
+    x = features[numeric].astype("float64").copy()
+    for c in LOGGED:
+        x[c] = np.log1p(x[c].clip(lower=0))
+    age = features["age_band"].map(AGE_MIDPOINTS).astype("float64")
+    if age.notna().any():
+        x["age"] = age.fillna(age.mean())
+    x = x.fillna(0.0)
+    std = x.std(ddof=0).replace(0, 1.0)
+    z = (x - x.mean()) / std
+    blocks = [z.to_numpy()]
+    region = features["region"]
+    if region.notna().mean() >= 0.5:
+        # One region is one trait: its one-hot block weighs as much as a single feature.
+        dummies = pd.get_dummies(region, dtype="float64")
+        blocks.append(dummies.to_numpy() / math.sqrt(max(dummies.shape[1], 1)))
+    return np.hstack(blocks), list(x.columns)
+
+
+def choose_clusters(x: np.ndarray, settings: PersonasConfig) -> tuple[int, list[tuple[int, float]]]:
+    """The number of clusters with the best silhouette, and the silhouette of each number."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(settings.seed)
+    n = len(x)
+    sample = (
+        x[rng.choice(n, settings.sample_size, replace=False)] if n > settings.sample_size else x
+    )
+    scores = []
+    top = min(settings.max_clusters, len(sample) - 1)
+    for k in range(settings.min_clusters, top + 1):
+        labels = KMeans(k, n_init=4, random_state=settings.seed).fit_predict(sample)
+        score = silhouette_score(
+            sample, labels, sample_size=min(len(sample), 5_000), random_state=settings.seed
+        )
+        scores.append((k, float(score)))
+    if not scores:
+        raise UserInputError(
+            f"too few customers ({n}) for {settings.min_clusters} personas",
+            hint="lower personas.min_clusters",
+        )
+    best = max(scores, key=lambda s: (round(s[1], 3), -s[0]))[0]
+    return best, scores
+
+
+def _name(traits: list[tuple[str, float]]) -> tuple[str, str]:
+    en, fr = [], []
+    for feature, z in traits:
+        if len(en) == 2:
+            break
+        if feature.startswith("family_"):
+            fam = feature.removeprefix("family_").replace("_", " ")
+            if z > 0:
+                en.append(f"{fam} lovers")
+                fr.append(f"amateurs de {fam}")
+            continue
+        high, low = PHRASES.get(feature, (None, None))
+        phrase = high if z > 0 else low
+        if phrase:
+            en.append(phrase[0])
+            fr.append(phrase[1])
+    if not en:
+        return "Typical customers", "Clients typiques"
+    return (
+        ", ".join(en).capitalize() + " customers",
+        "Clients " + ", ".join(fr),
+    )
+
+
+def _mode(s: pd.Series) -> str | None:
+    s = s.dropna()
+    return None if s.empty else str(s.value_counts().sort_index().idxmax())
+
+
+def persona_cards(
+    features: pd.DataFrame, labels: np.ndarray, names: list[str], chosen: tuple[int, float]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The persona cards and the trait table, from the features and the cluster of each row.
+
+    Parameters
+    ----------
+    features : pandas.DataFrame
+        ``behaviour_features`` rows.
+    labels : numpy.ndarray
+        Persona id of each row.
+    names : list of str
+        The numeric features (``age`` derived from the band).
+    chosen : (int, float)
+        Number of clusters and its criterion value.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Rows of ``personas`` and of ``persona_traits``.
+    """
+    f = features.copy()
+    f["age"] = f["age_band"].map(AGE_MIDPOINTS).astype("float64")
+    f["persona"] = labels
+    mean, std = f[names].mean(), f[names].std(ddof=0).replace(0, 1.0)
+    total_rev = f["revenue"].sum() or 1.0
+    cards, traits = [], []
+    for persona, g in f.groupby("persona", sort=True):
+        z = (g[names].mean() - mean) / std
+        ranked = sorted(z.items(), key=lambda kv: -abs(kv[1]))
+        for feature in names:
+            is_share = (
+                feature.endswith("_share") or feature.startswith("family_") or feature == "tourist"
+            )
+            value = g[feature].mean() if is_share else g[feature].median()
+            pop = f[feature].mean() if is_share else f[feature].median()
+            traits.append(
+                {
+                    "persona": persona,
+                    "feature": feature,
+                    "persona_value": float(value) if pd.notna(value) else 0.0,
+                    "population_value": float(pop) if pd.notna(pop) else 0.0,
+                    "z_score": float(z[feature]) if pd.notna(z[feature]) else 0.0,
+                }
+            )
+        top = [(k, v) for k, v in ranked if pd.notna(v)][:4]
+        name_en, name_fr = _name(top)
+        fams = g["favourite_family"].dropna().value_counts()
+        cards.append(
+            {
+                "persona": persona,
+                "name_en": name_en,
+                "name_fr": name_fr,
+                "customers": len(g),
+                "customer_share": len(g) / len(f),
+                "revenue_share": float(g["revenue"].sum() / total_rev),
+                "preferred_channel": _mode(g["preferred_channel"]) or NONE,
+                "favourite_families": ", ".join(fams.index[:2]) if len(fams) else None,
+                "age_band": _mode(g["age_band"]),
+                "region": _mode(g["region"]),
+                "traits_en": "; ".join(_trait_text(k, v, g, f, en=True) for k, v in top),
+                "traits_fr": "; ".join(_trait_text(k, v, g, f, en=False) for k, v in top),
+                "clusters": chosen[0],
+                "criterion": CRITERION,
+                "criterion_value": chosen[1],
+            }
+        )
+    cards_df = pd.DataFrame(cards)
+    _dedupe_names(cards_df)
+    return cards_df, pd.DataFrame(traits)
+
+
+def _trait_text(feature: str, z: float, g: pd.DataFrame, f: pd.DataFrame, *, en: bool) -> str:
+    is_share = feature.endswith("_share") or feature.startswith("family_") or feature == "tourist"
+    if is_share:
+        a, b = g[feature].mean(), f[feature].mean()
+        values = f"{a:.0%} vs {b:.0%}"
+    else:
+        a, b = g[feature].median(), f[feature].median()
+        values = f"{a:,.0f} vs {b:,.0f}"
+    word = ("higher" if z > 0 else "lower") if en else ("plus" if z > 0 else "moins")
+    return f"{feature} {word} ({values})"
+
+
+def _dedupe_names(cards: pd.DataFrame) -> None:
+    for col, joiner in (("name_en", " ({})"), ("name_fr", " ({})")):
+        seen: dict[str, int] = {}
+        for i, name in cards[col].items():
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                cards.loc[i, col] = name + joiner.format(seen[name])
+
+
+def cluster_personas(
+    features: pd.DataFrame, settings: PersonasConfig
+) -> tuple[np.ndarray, list[str], int, list[tuple[int, float]]]:
+    """Cluster the customers; personas are numbered by decreasing size.
+
+    Returns
+    -------
+    (labels, feature names, chosen number, criterion per number)
+    """
+    from sklearn.cluster import KMeans
+
+    x, names = _design(features)
+    # Threaded BLAS on a small machine is ten times slower than one thread for k-means.
+    with threadpool_limits(limits=1):
+        k, scores = choose_clusters(x, settings)
+        raw = KMeans(k, n_init=4, random_state=settings.seed).fit_predict(x)
+    sizes = np.bincount(raw, minlength=k)
+    # Ties in size are broken by the cluster's first customer, itself fixed by the key order.
+    first = np.array([np.flatnonzero(raw == c)[0] for c in range(k)])
+    order = sorted(range(k), key=lambda c: (-sizes[c], first[c]))
+    ids = np.empty(k, dtype=object)
+    for rank, c in enumerate(order):
+        ids[c] = f"persona_{rank + 1:02d}"
+    return ids[raw], names, k, scores
+
+
+def marketing_personas(engine: Engine, profile_name: str, rules: dict[str, str]) -> ibis.Table:
+    """Each customer's marketing persona: the first rule of ``personas.marketing`` that matches.
+
+    Raises
+    ------
+    UserInputError
+        When a rule does not parse or names a column the profile does not have.
+    """
+    columns = set(engine.table(profile_name).columns)
+    dialect = "duckdb" if engine.name == "duckdb" else "spark"
+    cases = []
+    for name, condition in rules.items():
+        key = f"personas.marketing.{name}"
+        try:
+            tree = sqlglot.parse_one(condition, read=dialect)
+        except sqlglot.errors.ParseError as e:
+            raise UserInputError(
+                f"{key}: the condition does not parse: {str(e).splitlines()[0]}"
+            ) from None
+        unknown = sorted({c.name for c in tree.find_all(exp.Column)} - columns)
+        if unknown:
+            raise UserInputError(
+                f"{key}: unknown column `{unknown[0]}` of customer_profile",
+                hint=f"available: {', '.join(sorted(columns))}",
+            )
+        label = name.replace("'", "''")
+        cases.append(f"WHEN ({tree.sql(dialect=dialect)}) THEN '{label}'")
+    case = f"CASE {' '.join(cases)} ELSE '{NONE}' END" if cases else f"'{NONE}'"
+    sql = f"SELECT {CUSTOMER_KEY}, {case} AS marketing_persona FROM {profile_name}"
+    try:
+        return engine.con.sql(sql)
+    except Exception as e:
+        raise UserInputError(
+            f"personas.marketing: a condition failed: {str(e).splitlines()[0]}"
+        ) from None
+
+
+def persona_crossing(profile: ibis.Table) -> ibis.Table:
+    """Marketing personas crossed with the data personas and segments."""
+    p = profile.filter(profile.orders > 0)
+    parts = []
+    for dim in ("persona", "lifecycle_segment", "rfm_segment"):
+        if dim not in p.columns:
+            continue
+        g = p.mutate(segment=p[dim].fill_null(NONE), dimension=ibis.literal(dim))
+        parts.append(
+            g.group_by("marketing_persona", "dimension", "segment").aggregate(customers=g.count())
+        )
+    t = ibis.union(*parts)
+    total = t.customers.sum().over(group_by=[t.marketing_persona, t.dimension])
+    return t.mutate(customers=t.customers.cast("int64"), share=t.customers.cast("float64") / total)
+
+
+def write_personas(ws: Workspace) -> PersonasReport:
+    """Cluster the customers into personas; write the cards and the ``persona`` column.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The workspace; ``parcours profile`` must have run (``parcours segments`` too for the
+        crossing with lifecycle and RFM segments).
+
+    Returns
+    -------
+    PersonasReport
+        The number of personas and the criterion that chose it.
+    """
+    engine = ws.engine
+    settings = ws.config.personas
+    if settings.min_clusters > settings.max_clusters:
+        raise UserInputError(
+            "personas.min_clusters is above personas.max_clusters",
+            hint="set min_clusters <= max_clusters in parcours.yaml",
+        )
+    profile, as_of = read_profile(engine)
+    features = engine.execute(behaviour_features(engine, profile, purchases(engine, as_of)))
+    if len(features) <= settings.min_clusters:
+        raise UserInputError(
+            f"too few customers with a purchase ({len(features)}) for personas",
+            hint="lower personas.min_clusters or ingest more orders",
+        )
+    labels, names, k, scores = cluster_personas(features, settings)
+    chosen = (k, dict(scores)[k])
+    cards, traits = persona_cards(features, labels, names, chosen)
+    assigned = pa.table(
+        {
+            CUSTOMER_KEY: pa.array(features[CUSTOMER_KEY].astype(str), pa.string()),
+            "persona": pa.array(list(labels), pa.string()),
+        }
+    )
+    engine.write("personas__assigned", engine.from_arrow(assigned, "personas__rows"), stage=STAGE)
+    add_profile_columns(engine, engine.table("personas__assigned"), stage=STAGE)
+    engine.drop("personas__assigned")
+    marketing = marketing_personas(engine, "customer_profile", settings.marketing)
+    engine.write("personas__marketing", marketing, stage=STAGE)
+    add_profile_columns(engine, engine.table("personas__marketing"), stage=STAGE)
+    engine.drop("personas__marketing")
+
+    selection = pa.table(
+        {
+            "clusters": pa.array([s[0] for s in scores], pa.int64()),
+            "criterion": pa.array([CRITERION] * len(scores)),
+            "value": pa.array([s[1] for s in scores], pa.float64()),
+            "chosen": pa.array([s[0] == k for s in scores]),
+        }
+    )
+    for spec, data in (
+        (PERSONAS, pa.Table.from_pandas(cards, preserve_index=False)),
+        (PERSONA_TRAITS, pa.Table.from_pandas(traits, preserve_index=False)),
+        (PERSONA_SELECTION, selection),
+    ):
+        table = engine.from_arrow(data, f"{spec.name}__rows")
+        engine.write(spec.name, conform(table, spec), stage=STAGE)
+    engine.write(
+        PERSONA_CROSSING.name,
+        persona_crossing(engine.table("customer_profile")).select(*PERSONA_CROSSING.column_names),
+        stage=STAGE,
+    )
+    return PersonasReport(k, CRITERION, chosen[1], len(features))
