@@ -15,7 +15,6 @@ import ibis
 from parcours.config import IdentityConfig
 from parcours.schema import (
     CUSTOMER_KEY,
-    CUSTOMERS,
     CUSTOMERS_GOLDEN,
     GOLDEN_FIELDS,
     SOURCE,
@@ -94,12 +93,4 @@ def golden_records(
         golden = golden.left_join(w, golden[CUSTOMER_KEY] == w[CUSTOMER_KEY]).drop(
             f"{CUSTOMER_KEY}_right"
         )
-    types = {col.name: col.dtype for col in CUSTOMERS.columns}
-    golden = golden.select(
-        *[
-            golden[col.name] if col.name not in types else golden[col.name]
-            for col in CUSTOMERS_GOLDEN.columns
-        ]
-    )
-    lineage_table = lineage[0].union(*lineage[1:])
-    return golden, lineage_table
+    return golden.select(*CUSTOMERS_GOLDEN.column_names), lineage[0].union(*lineage[1:])

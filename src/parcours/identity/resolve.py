@@ -160,8 +160,7 @@ def _split_guarded(
     different = [(o.record, o.other) for o in overrides if o.decision == "different"]
     sizes = components.group_by("component").aggregate(n=components.count())
     big = sizes.filter(sizes.n > max_size).select("component")
-    comp_rows = engine.to_pyarrow(components.semi_join(big, "component")).to_pylist()
-    flagged = {r["component"] for r in comp_rows}
+    flagged = set(engine.to_pyarrow(big)["component"].to_pylist())
     if different:
         rids = sorted({r for pair in different for r in pair})
         found = engine.to_pyarrow(components.filter(components[RID].isin(rids))).to_pylist()
