@@ -174,34 +174,32 @@ identity_app = typer.Typer(help="An analyst's identity decisions, honoured by th
 app.add_typer(identity_app, name="identity")
 
 
-@identity_app.command("same")
-def identity_same(
-    record: Annotated[str, typer.Argument(help="SOURCE:ID of a customer record.")],
-    other: Annotated[str, typer.Argument(help="SOURCE:ID of another record.")],
-    note: Annotated[str, typer.Option(help="Why.")] = "",
-    workspace: WorkspaceOpt = Path("."),
-) -> None:
-    """Force two records to be one person."""
+RecordArg = Annotated[str, typer.Argument(help="SOURCE:ID of a customer record.")]
+NoteOpt = Annotated[str, typer.Option(help="Why.")]
+
+
+def _decide(decision: str, record: str, other: str, note: str, workspace: Path) -> None:
     from parcours.identity.overrides import add_override
 
-    ws = Workspace.open(workspace)
-    o = add_override(ws.dir, "same", record, other, note)
-    console.out.print(f"{o.record} and {o.other} will be one person at the next resolve")
+    o = add_override(Workspace.open(workspace).dir, decision, record, other, note)
+    outcome = "be one person" if decision == "same" else "be kept apart"
+    console.out.print(f"{o.record} and {o.other} will {outcome} at the next resolve")
+
+
+@identity_app.command("same")
+def identity_same(
+    record: RecordArg, other: RecordArg, note: NoteOpt = "", workspace: WorkspaceOpt = Path(".")
+) -> None:
+    """Force two records to be one person."""
+    _decide("same", record, other, note, workspace)
 
 
 @identity_app.command("different")
 def identity_different(
-    record: Annotated[str, typer.Argument(help="SOURCE:ID of a customer record.")],
-    other: Annotated[str, typer.Argument(help="SOURCE:ID of another record.")],
-    note: Annotated[str, typer.Option(help="Why.")] = "",
-    workspace: WorkspaceOpt = Path("."),
+    record: RecordArg, other: RecordArg, note: NoteOpt = "", workspace: WorkspaceOpt = Path(".")
 ) -> None:
     """Declare two records different people (undo a merge)."""
-    from parcours.identity.overrides import add_override
-
-    ws = Workspace.open(workspace)
-    o = add_override(ws.dir, "different", record, other, note)
-    console.out.print(f"{o.record} and {o.other} will be kept apart at the next resolve")
+    _decide("different", record, other, note, workspace)
 
 
 @app.command()
