@@ -11,6 +11,8 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from parcours.metrics.seasons import easter, mothers_day
+
 
 @dataclass(frozen=True)
 class Window:
@@ -29,52 +31,6 @@ class Window:
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
         }
-
-
-def easter(year: int) -> date:
-    """Easter Sunday of ``year`` (Gregorian calendar, anonymous algorithm).
-
-    Parameters
-    ----------
-    year : int
-        The year.
-
-    Returns
-    -------
-    datetime.date
-        Easter Sunday.
-    """
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    lw = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * lw) // 451
-    month = (h + lw - 7 * m + 114) // 31
-    day = (h + lw - 7 * m + 114) % 31 + 1
-    return date(year, month, day)
-
-
-def mothers_day(year: int) -> date:
-    """French Mother's Day: last Sunday of May, or first of June when it is Pentecost.
-
-    Parameters
-    ----------
-    year : int
-        The year.
-
-    Returns
-    -------
-    datetime.date
-        Mother's Day.
-    """
-    last = date(year, 5, 31)
-    last -= timedelta(days=(last.weekday() - 6) % 7)
-    if last == easter(year) + timedelta(days=49):
-        last += timedelta(days=7)
-    return last
 
 
 def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
