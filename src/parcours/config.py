@@ -261,7 +261,9 @@ class PersonasConfig(Section):
     min_clusters: int = Field(4, ge=2, description="Fewest personas tried.")
     max_clusters: int = Field(16, ge=2, description="Most personas tried.")
     sample_size: int = Field(
-        20000, ge=500, description="Customers sampled to choose the number of personas."
+        20000,
+        ge=500,
+        description="Customers sampled to choose the number of personas and fit them.",
     )
     seed: int = Field(0, description="Random seed: the same data gives the same personas.")
     marketing: dict[str, str] = Field(

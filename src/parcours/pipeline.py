@@ -6,6 +6,7 @@ what each found. Stages are imported when they run, so that one command loads on
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -38,7 +39,8 @@ def _show_resolve(ws, summary):
 def _profile(ws, as_of):
     from parcours.metrics import write_kpis, write_profile
 
-    report = write_profile(ws, as_of)
+    # The later stages run next and bring back the columns a new profile clears.
+    report = dataclasses.replace(write_profile(ws, as_of), cleared=())
     return report, write_kpis(ws)
 
 

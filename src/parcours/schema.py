@@ -636,6 +636,28 @@ KPI_RENEWAL = TableSpec(
     key=("category",),
 )
 
+CUSTOMER_CATEGORIES = TableSpec(
+    "customer_categories",
+    "What each person buys, as of the profile's date: one row per person and product "
+    "category, from the lines of their purchases.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C("category", "string", "Product category (null for lines without one)."),
+        C("family", "string", "Its product family (`unknown` when the product is not known)."),
+        C("purchases", "int64", "Purchases holding the category.", required=True),
+        C("amount", "float64", "Amount of its lines over those purchases.", required=True),
+        C("first_purchase_at", "timestamp", "First purchase holding it."),
+        C("last_purchase_at", "timestamp", "Last purchase holding it."),
+        C(
+            "usual_interval_days",
+            "float64",
+            "Median days between two purchases of the category (null with one purchase): the "
+            "person's renewal time for it.",
+        ),
+    ),
+    key=(CUSTOMER_KEY, "category"),
+)
+
 KPI_RECRUITMENT = TableSpec(
     "kpi_recruitment",
     "Recruitment chronology: first channel, then the next channel a customer adopted.",
@@ -783,6 +805,7 @@ PERSONA_CROSSING = TableSpec(
 
 KNOWLEDGE_TABLES: tuple[TableSpec, ...] = (
     CUSTOMER_PROFILE,
+    CUSTOMER_CATEGORIES,
     KPI_SEGMENTS,
     KPI_PERIODS,
     KPI_SECOND_PURCHASE,

@@ -97,7 +97,8 @@ HAND_LINES = [
     line("a6", "ROS", 999.0, "plantes"),
     line("b1", "VIN", 80.0, "cave"),
     line("e1", "CAF", 40.0, "cafe"),
-    line("e2", "CAF", 60.0, "cafe"),
+    line("e2", "CAF", 25.0, "cafe"),  # two lines of one category: still one purchase of it
+    line("e2", "CAF", 35.0, "cafe", 2),
 ]
 HAND_CUSTOMERS = [
     {"source": "pos", "source_id": "a", "postal_code": "75011", "birth_date": dt.date(1990, 7, 1)},

@@ -10,7 +10,8 @@ import pytest
 from parcours.errors import UserInputError
 from parcours.facts import PROFILE
 from parcours.metrics import write_profile
-from parcours.schema import CUSTOMER_PROFILE, KNOWLEDGE_TABLES
+from parcours.schema import CUSTOMER_CATEGORIES, CUSTOMER_PROFILE, KNOWLEDGE_TABLES
+from parcours.segments import write_segments
 from tests.metrics.handmade import AS_OF, as_table, load_hand
 
 
@@ -37,6 +38,39 @@ def test_profile_is_the_same_on_every_engine(workspace):
     assert p.loc["b"].festive_share == pytest.approx(1.0)
     assert p.loc["b"].tourist_store and not p.loc["b"].local_customer
     assert list(p.age_band.fillna("")) == ["25-34", "", "", "65+"]
+
+
+def test_customer_categories_on_every_engine(workspace):
+    load_hand(workspace)
+    write_profile(workspace, AS_OF)
+    c = as_table(workspace, CUSTOMER_CATEGORIES.name, ["customer_key", "category"])
+    c = c.set_index(["customer_key", "category"])
+    # Cancelled, returned and later orders are not purchases: a bought plantes once.
+    assert list(c.index) == [
+        ("a", "cafe"),
+        ("a", "cave"),
+        ("a", "plantes"),
+        ("b", "cave"),
+        ("e", "cafe"),
+    ]
+    assert list(c.purchases) == [2, 1, 1, 1, 2]
+    assert list(c.amount) == pytest.approx([80.0, 50.0, 40.0, 80.0, 100.0])
+    assert list(c.family) == ["epicerie", "epicerie", "jardin", "epicerie", "epicerie"]
+    # 2025-01-10 10:00 to 2025-06-30 23:00; e's second purchase holds two cafe lines.
+    assert c.loc[("a", "cafe")].usual_interval_days == pytest.approx(171 + 13 / 24)
+    assert c.loc[("e", "cafe")].usual_interval_days == pytest.approx(10.0)
+    assert c.usual_interval_days.isna().tolist() == [False, True, True, True, False]
+    assert c.loc[("e", "cafe")].first_purchase_at == dt.datetime(2023, 1, 1, 12)
+    assert c.loc[("e", "cafe")].last_purchase_at == dt.datetime(2023, 1, 11, 12)
+
+
+def test_rerunning_the_profile_says_which_later_columns_it_dropped(hand):
+    ws, first, _ = hand
+    assert first.cleared == ()
+    write_segments(ws)
+    again = write_profile(ws, AS_OF)
+    assert "rfm_segment" in again.cleared and "lifecycle_segment" in again.cleared
+    assert "rfm_segment" not in ws.engine.table(PROFILE).columns
 
 
 def test_profile_table_is_the_facts_profile_and_declared():

@@ -89,12 +89,8 @@ def test_personas_find_the_planted_groups_on_every_engine(make_workspace, engine
     assert channel == {"w": "store", "p": "web", "o": "app"}
     assert (cards.name_fr.str.startswith("Clients")).all()
     sel = as_table(ws, PERSONA_SELECTION.name, "clusters")
-    assert sel.clusters.tolist() == [2, 3, 4, 5] and sel.chosen.tolist() == [
-        False,
-        True,
-        False,
-        False,
-    ]
+    assert sel.clusters.tolist() == [2, 3, 4, 5]
+    assert sel.chosen.tolist() == [False, True, False, False]
     assert sel.value.max() == pytest.approx(sel[sel.chosen].value.iloc[0])
     # first marketing rule that matches wins
     m = p.set_index("customer_key").marketing_persona

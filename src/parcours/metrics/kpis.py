@@ -10,11 +10,12 @@ import ibis
 from parcours.engine import Engine
 from parcours.errors import UserInputError
 from parcours.facts import PROFILE, purchases
+from parcours.metrics.categories import renewal_times
 from parcours.metrics.channels import recruitment_paths
 from parcours.metrics.cohorts import cohort_triangles
-from parcours.metrics.delays import renewal_times, second_purchase_delays
-from parcours.metrics.profile import product_lines
+from parcours.metrics.delays import second_purchase_delays
 from parcours.schema import (
+    CUSTOMER_CATEGORIES,
     CUSTOMER_KEY,
     KPI_COHORTS,
     KPI_PERIODS,
@@ -185,9 +186,8 @@ def write_kpis(ws: Workspace) -> KpiReport:
         KPI_RECRUITMENT: recruitment_paths(bought, profile),
         KPI_COHORTS: cohort_triangles(engine, bought, profile, as_of),
     }
-    lines = product_lines(engine, bought)
-    if lines is not None:
-        exprs[KPI_RENEWAL] = renewal_times(lines)
+    if engine.has_table(CUSTOMER_CATEGORIES.name):
+        exprs[KPI_RENEWAL] = renewal_times(engine.table(CUSTOMER_CATEGORIES.name))
     for spec, expr in exprs.items():
         engine.write(spec.name, expr.select(*spec.column_names), stage=STAGE)
     return KpiReport(as_of, tuple(spec.name for spec in exprs))

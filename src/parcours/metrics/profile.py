@@ -14,8 +14,10 @@ import ibis
 from parcours.config import Config
 from parcours.engine import Engine
 from parcours.facts import purchases, resolve_as_of
+from parcours.metrics.categories import category_mix, customer_categories, families, product_lines
 from parcours.metrics.seasons import festive_periods, in_periods
 from parcours.schema import (
+    CUSTOMER_CATEGORIES,
     CUSTOMER_KEY,
     CUSTOMER_ORDERS,
     CUSTOMER_PROFILE,
@@ -23,16 +25,12 @@ from parcours.schema import (
     CUSTOMERS_GOLDEN,
     IDENTITY_MAP,
     ORDER_CHANNELS,
-    ORDER_LINES,
-    PRODUCTS,
     STORES,
 )
 from parcours.workspace import Workspace
 
 STAGE = "profile"
 DAY = 86400
-UNKNOWN_FAMILY = "unknown"
-SPEND = "profile__category_spend"
 
 
 @dataclass(frozen=True)
@@ -51,6 +49,8 @@ class ProfileReport:
         Of them, persons active over the active period.
     revenue : float
         Revenue of every purchase up to as-of.
+    cleared : tuple of str
+        Columns later stages had added to the previous profile, gone with it.
     """
 
     as_of: dt.date
@@ -58,6 +58,7 @@ class ProfileReport:
     buyers: int
     active: int
     revenue: float
+    cleared: tuple[str, ...] = ()
 
 
 def _epoch(day: dt.date) -> int:
@@ -148,6 +149,7 @@ def purchase_summary(
         _discounted=bought.discount_amount.fill_null(0) > 0,
     )
     counts = {f"_n_{c}": (o.channel == c).sum() for c in ORDER_CHANNELS}
+    amounts = {f"_r_{c}": o.total_amount.sum(where=o.channel == c) for c in ORDER_CHANNELS}
     agg = o.group_by(CUSTOMER_KEY).aggregate(
         first_order_at=o.ordered_at.min(),
         first_channel=o.channel.max(where=o._rank == 0),
@@ -163,6 +165,7 @@ def purchase_summary(
         festive_orders=o._festive.sum().cast("int64"),
         usual_interval_days=o._gap.median(),
         **counts,
+        **amounts,
     )
     flags = [(agg[f"_n_{c}"] > 0) for c in ORDER_CHANNELS]
     channels = ibis.literal(",").join(
@@ -173,21 +176,25 @@ def purchase_summary(
     )
     used = sum((f.cast("int64") for f in flags), ibis.literal(0, "int64"))
     return agg.mutate(
+        preferred_channel=preferred_channel(
+            {c: agg[f"_n_{c}"] for c in ORDER_CHANNELS},
+            {c: agg[f"_r_{c}"].fill_null(0) for c in ORDER_CHANNELS},
+        ),
         channels=channels,
         channels_used=used,
         festive_share=ibis.greatest(agg.festive_revenue.fill_null(0), 0)
         / ibis.greatest(agg.revenue, 0.01),
-    ).drop(*counts, "festive_revenue")
+    ).drop(*counts, *amounts, "festive_revenue")
 
 
-def channel_preference(bought: ibis.Table) -> ibis.Table:
-    """Each person's preferred channel: most purchases, then most revenue."""
-    per = bought.group_by(CUSTOMER_KEY, "channel").aggregate(
-        n=bought.count(), amount=bought.total_amount.sum()
-    )
-    return _top(per, "channel", ibis.desc(per.n), ibis.desc(per.amount)).rename(
-        preferred_channel="channel"
-    )
+def preferred_channel(
+    purchases: dict[str, ibis.IntegerValue], revenue: dict[str, ibis.FloatingValue]
+) -> ibis.StringValue:
+    """The channel of most purchases, then of most revenue, then first by name."""
+    most = ibis.greatest(*purchases.values())
+    tied = {c: purchases[c] == most for c in purchases}
+    best = ibis.greatest(*(ibis.cases((tied[c], revenue[c])) for c in purchases))
+    return ibis.cases(*((tied[c] & (revenue[c] == best), c) for c in sorted(purchases)))
 
 
 def main_store(bought: ibis.Table) -> ibis.Table:
@@ -199,71 +206,8 @@ def main_store(bought: ibis.Table) -> ibis.Table:
     )
 
 
-def product_lines(engine: Engine, bought: ibis.Table) -> ibis.Table | None:
-    """The lines of the purchases with their category and family (None without lines)."""
-    if not engine.has_table(ORDER_LINES.name):
-        return None
-    lines = engine.table(ORDER_LINES.name)
-    b = bought.select(CUSTOMER_KEY, "source", "order_id", "ordered_at")
-    j = lines.join(b, ["source", "order_id"])
-    if engine.has_table(PRODUCTS.name):
-        p = engine.table(PRODUCTS.name)
-        p = p.select(sku=p.sku, _category=p.category, _family=p.family)
-        j = j.left_join(p, "sku")
-        category = ibis.coalesce(j.category, j._category)
-        family = ibis.coalesce(j._family, ibis.literal(UNKNOWN_FAMILY))
-    else:
-        category, family = j.category, ibis.literal(UNKNOWN_FAMILY)
-    return j.select(
-        CUSTOMER_KEY,
-        "order_id",
-        "ordered_at",
-        "amount",
-        category=category,
-        family=family,
-    )
-
-
-def category_spend(lines: ibis.Table) -> ibis.Table:
-    """Spend per person, category and family: the small table the category mix reads."""
-    return lines.group_by(CUSTOMER_KEY, "category", "family").aggregate(amount=lines.amount.sum())
-
-
-def category_mix(spend: ibis.Table, families: list[str]) -> ibis.Table:
-    """Share of spend per family (as JSON text), favourite family and favourite category.
-
-    Parameters
-    ----------
-    spend : ibis.Table
-        ``category_spend`` rows.
-    families : list of str
-        The families to report, in JSON key order.
-    """
-    per = spend.group_by(CUSTOMER_KEY).aggregate(
-        _total=spend.amount.sum(),
-        **{f"_f{i}": spend.amount.sum(where=spend.family == f) for i, f in enumerate(families)},
-    )
-    parts = []
-    for i, f in enumerate(families):
-        share = (per[f"_f{i}"].fill_null(0) / per._total).round(3)
-        parts.append((share > 0).ifelse(f'"{f}": ' + share.cast("string"), ibis.null("string")))
-    mix = per.select(
-        CUSTOMER_KEY,
-        category_mix=ibis.cases(
-            (per._total > 0, "{" + ibis.literal(", ").join(parts) + "}"),
-            else_=ibis.null("string"),
-        ),
-    )
-    fam = spend.group_by(CUSTOMER_KEY, "family").aggregate(amount=spend.amount.sum())
-    fav_family = _top(fam, "family", ibis.desc(fam.amount)).rename(favourite_family="family")
-    cl = spend.filter(spend.category.notnull())
-    cat = cl.group_by(CUSTOMER_KEY, "category").aggregate(amount=cl.amount.sum())
-    fav_cat = _top(cat, "category", ibis.desc(cat.amount)).rename(favourite_category="category")
-    return attach(attach(mix, fav_family), fav_cat)
-
-
 def customer_profile(
-    engine: Engine, as_of: dt.date, config: Config, spend: ibis.Table | None = None
+    engine: Engine, as_of: dt.date, config: Config, categories: ibis.Table | None = None
 ) -> ibis.Table:
     """The ``customer_profile`` expression as of ``as_of`` (nothing is written).
 
@@ -275,8 +219,8 @@ def customer_profile(
         Purchases up to the end of this day count.
     config : Config
         The workspace config (``profile`` section).
-    spend : ibis.Table, optional
-        ``category_spend`` of the purchases, when already materialised.
+    categories : ibis.Table, optional
+        ``customer_categories`` of the purchases; without it the category columns are null.
 
     Returns
     -------
@@ -290,15 +234,8 @@ def customer_profile(
     festive = festive_periods(settings.festive_windows, first_year - 1, as_of.year)
     summary = purchase_summary(bought, as_of, settings.active_days, festive)
     prof = attach(persons(engine, bought), summary)
-    prof = attach(prof, channel_preference(bought))
-    if spend is None:
-        lines = product_lines(engine, bought)
-        spend = category_spend(lines) if lines is not None else None
-    if spend is not None:
-        families = sorted(
-            f for f in engine.execute(spend.select("family").distinct())["family"] if f is not None
-        )
-        prof = attach(prof, category_mix(spend, families))
+    if categories is not None:
+        prof = attach(prof, category_mix(categories, families(engine, categories)))
     prof = attach(prof, main_store(bought))
     if engine.has_table(STORES.name):
         st = engine.table(STORES.name)
@@ -393,15 +330,18 @@ def write_profile(ws: Workspace, as_of: dt.date | None = None) -> ProfileReport:
     engine = ws.engine
     as_of = resolve_as_of(engine, as_of)
     lines = product_lines(engine, purchases(engine, as_of))
-    spend = None
+    categories = None
     if lines is not None:
-        # Materialised once: the family mix and both favourites read it.
-        engine.write(SPEND, category_spend(lines), stage=STAGE)
-        spend = engine.table(SPEND)
-    expr = customer_profile(engine, as_of, ws.config, spend)
-    engine.write(CUSTOMER_PROFILE.name, expr, stage=STAGE)
-    if spend is not None:
-        engine.drop(SPEND)
+        # The only pass over the order lines: every later stage reads this table.
+        expr = customer_categories(lines).select(*CUSTOMER_CATEGORIES.column_names)
+        engine.write(CUSTOMER_CATEGORIES.name, expr, stage=STAGE)
+        categories = engine.table(CUSTOMER_CATEGORIES.name)
+    else:
+        engine.drop(CUSTOMER_CATEGORIES.name)
+    expr = customer_profile(engine, as_of, ws.config, categories)
+    name = CUSTOMER_PROFILE.name
+    before = engine.table(name).columns if engine.has_table(name) else ()
+    engine.write(name, expr, stage=STAGE)
     p = engine.table(CUSTOMER_PROFILE.name)
     row = engine.to_pyarrow(
         p.aggregate(
@@ -417,4 +357,5 @@ def write_profile(ws: Workspace, as_of: dt.date | None = None) -> ProfileReport:
         int(row["buyers"] or 0),
         int(row["active"] or 0),
         float(row["revenue"] or 0.0),
+        tuple(c for c in before if c not in expr.columns),
     )

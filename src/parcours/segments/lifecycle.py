@@ -14,12 +14,12 @@ import pyarrow as pa
 
 from parcours.config import LifecycleConfig
 from parcours.engine import Engine
-from parcours.facts import add_profile_columns, purchases
-from parcours.metrics.delays import renewal_times
+from parcours.facts import add_profile_columns
+from parcours.metrics.categories import renewal_times
 from parcours.metrics.kpis import read_profile
-from parcours.metrics.profile import attach, product_lines
+from parcours.metrics.profile import attach
 from parcours.metrics.rfm import RFM_SEGMENTS, rfm_scores
-from parcours.schema import CUSTOMER_KEY, SEGMENT_LABELS
+from parcours.schema import CUSTOMER_CATEGORIES, CUSTOMER_KEY, SEGMENT_LABELS
 from parcours.segments.seasonal import seasonal_buyers
 from parcours.workspace import Workspace
 
@@ -189,8 +189,9 @@ def write_segments(ws: Workspace) -> SegmentsReport:
     engine = ws.engine
     rules = ws.config.lifecycle
     profile, as_of = read_profile(engine)
-    lines = product_lines(engine, purchases(engine, as_of))
-    renewal = renewal_times(lines) if lines is not None else None
+    renewal = None
+    if engine.has_table(CUSTOMER_CATEGORIES.name):
+        renewal = renewal_times(engine.table(CUSTOMER_CATEGORIES.name))
     rfm = rfm_scores(profile)
     lifecycle = lifecycle_segments(profile, renewal, rules)
     extra = attach(lifecycle, rfm)

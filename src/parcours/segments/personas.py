@@ -2,8 +2,8 @@
 
 The per-customer behaviour features are built in the engine; only that table (one row per
 customer, a few dozen numbers) comes to Python, where scikit-learn's k-means runs on the
-standardised features. The number of personas is the one with the best silhouette over
-``personas.min_clusters`` .. ``max_clusters``, measured on a fixed sample; the same data and
+standardised features. The number of personas is the one with the best silhouette between
+``personas.min_clusters`` and ``max_clusters``, fitted on a fixed sample; the same data and
 seed give the same personas, numbered by decreasing size.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ibis
 import numpy as np
@@ -24,9 +25,11 @@ from parcours.config import PersonasConfig
 from parcours.engine import Engine, conform
 from parcours.errors import UserInputError
 from parcours.facts import add_profile_columns, purchases
+from parcours.metrics.categories import families, family_shares
 from parcours.metrics.kpis import read_profile
-from parcours.metrics.profile import attach, product_lines
+from parcours.metrics.profile import attach
 from parcours.schema import (
+    CUSTOMER_CATEGORIES,
     CUSTOMER_KEY,
     ORDER_CHANNELS,
     PERSONA_CROSSING,
@@ -36,30 +39,37 @@ from parcours.schema import (
 )
 from parcours.workspace import Workspace
 
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
+
 STAGE = "personas"
 CRITERION = "silhouette"
 NONE = "none"
+FLAGS = ("new", "tourist")  # 0/1 features: cards show their mean, a share
 AGE_MIDPOINTS = {"18-24": 21, "25-34": 30, "35-44": 40, "45-54": 50, "55-64": 60, "65+": 70}
 # Counts and durations are skewed: clustering sees their logarithm, cards show the raw value.
-LOGGED = (
-    "orders",
-    "average_basket",
-    "days_since_last_order",
-    "tenure_days",
-    "usual_interval_days",
-    "overdue_ratio",
-)
+# log(1 + x) for counts and amounts; log(month + x) for durations, so that 2 and 40 days (two
+# new customers) stay closer than 40 and 700 days (a new customer and an old one).
+LOGGED = {
+    "orders": 1.0,
+    "average_basket": 1.0,
+    "overdue_ratio": 1.0,
+    "days_since_last_order": 30.0,
+    "tenure_days": 30.0,
+    "usual_interval_days": 30.0,
+}
 # How a trait reads in a persona's name: feature -> ((high EN, high FR), (low EN, low FR)).
 PHRASES: dict[str, tuple[tuple[str, str] | None, tuple[str, str] | None]] = {
     "orders": (("frequent", "fréquents"), ("one-off", "ponctuels")),
     "average_basket": (("big-basket", "gros panier"), ("small-basket", "petit panier")),
     "days_since_last_order": (("dormant", "endormis"), ("recent", "récents")),
-    "tenure_days": (("long-standing", "anciens"), ("newly recruited", "nouvellement recrutés")),
+    "tenure_days": (("long-standing", "anciens"), None),  # the `new` flag says the opposite
     "usual_interval_days": (("infrequent", "espacés"), ("regular", "réguliers")),
     "overdue_ratio": (("lapsing", "décrocheurs"), None),
     "channels_used": (("multichannel", "omnicanaux"), None),
     "festive_share": (("festive", "des fêtes"), None),
     "discount_share": (("promo-driven", "promophiles"), None),
+    "new": (("newly recruited", "nouvellement recrutés"), None),
     "tourist": (("tourist", "touristes"), None),
     "age": (("senior", "seniors"), ("young", "jeunes")),
     "store_share": (("in-store", "en magasin"), None),
@@ -79,7 +89,9 @@ class PersonasReport:
     customers: int
 
 
-def behaviour_features(engine: Engine, profile: ibis.Table, bought: ibis.Table) -> ibis.Table:
+def behaviour_features(
+    engine: Engine, profile: ibis.Table, bought: ibis.Table, new_days: int
+) -> ibis.Table:
     """One row per buyer: the behaviour features personas are clustered on.
 
     Parameters
@@ -90,6 +102,8 @@ def behaviour_features(engine: Engine, profile: ibis.Table, bought: ibis.Table) 
         ``customer_profile``.
     bought : ibis.Table
         The purchases up to the profile's date.
+    new_days : int
+        A customer recruited less than this many days ago is new (``lifecycle.new_days``).
 
     Returns
     -------
@@ -117,6 +131,9 @@ def behaviour_features(engine: Engine, profile: ibis.Table, bought: ibis.Table) 
         channels_used="channels_used",
         festive_share=p.festive_share.fill_null(0),
         discount_share=p.discount_share.fill_null(0),
+        # A flag, as for tourists: on a log scale alone, a few weeks of tenure weigh too
+        # little against the other traits for the newly recruited to form their own persona.
+        new=(p.tenure_days < new_days).cast("float64"),
         tourist=(p.tourist_store.fill_null(False) & ~p.local_customer.fill_null(True)).cast(
             "float64"
         ),
@@ -127,23 +144,9 @@ def behaviour_features(engine: Engine, profile: ibis.Table, bought: ibis.Table) 
         revenue="revenue",
     )
     f = attach(f, ch)
-    lines = product_lines(engine, bought)
-    if lines is not None:
-        families = sorted(
-            x for x in engine.execute(lines.select("family").distinct())["family"] if x
-        )
-        fam = lines.group_by(CUSTOMER_KEY).aggregate(
-            _total=lines.amount.sum(),
-            **{f"family_{x}": lines.amount.sum(where=lines.family == x) for x in families},
-        )
-        fam = fam.select(
-            CUSTOMER_KEY,
-            **{
-                f"family_{x}": (fam[f"family_{x}"].fill_null(0) / ibis.greatest(fam._total, 0.01))
-                for x in families
-            },
-        )
-        f = attach(f, fam)
+    if engine.has_table(CUSTOMER_CATEGORIES.name):
+        categories = engine.table(CUSTOMER_CATEGORIES.name)
+        f = attach(f, family_shares(categories, families(engine, categories)))
     return f.order_by(CUSTOMER_KEY)
 
 
@@ -163,8 +166,8 @@ def _design(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         )
     ]
     x = features[numeric].astype("float64").copy()
-    for c in LOGGED:
-        x[c] = np.log1p(x[c].clip(lower=0))
+    for c, offset in LOGGED.items():
+        x[c] = np.log(offset + x[c].clip(lower=0))
     age = features["age_band"].map(AGE_MIDPOINTS).astype("float64")
     if age.notna().any():
         x["age"] = age.fillna(age.mean())
@@ -180,55 +183,76 @@ def _design(features: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     return np.hstack(blocks), list(x.columns)
 
 
-def choose_clusters(x: np.ndarray, settings: PersonasConfig) -> tuple[int, list[tuple[int, float]]]:
-    """The number of clusters with the best silhouette, and the silhouette of each number."""
+@dataclass(frozen=True)
+class Selection:
+    """The number of personas chosen, the silhouette at each number tried, the model kept."""
+
+    clusters: int
+    scores: list[tuple[int, float]]
+    model: KMeans
+
+    @property
+    def value(self) -> float:
+        """The silhouette at the chosen number."""
+        return dict(self.scores)[self.clusters]
+
+
+def choose_clusters(x: np.ndarray, settings: PersonasConfig) -> Selection:
+    """Fit k-means for each number of personas on a fixed sample; keep the best silhouette."""
     from sklearn.cluster import KMeans
     from sklearn.metrics import silhouette_score
 
     rng = np.random.default_rng(settings.seed)
     n = len(x)
     sample = (
-        x[rng.choice(n, settings.sample_size, replace=False)] if n > settings.sample_size else x
+        x[np.sort(rng.choice(n, settings.sample_size, replace=False))]
+        if n > settings.sample_size
+        else x
     )
-    scores = []
     top = min(settings.max_clusters, len(sample) - 1)
-    for k in range(settings.min_clusters, top + 1):
-        labels = KMeans(k, n_init=4, random_state=settings.seed).fit_predict(sample)
-        score = silhouette_score(
-            sample, labels, sample_size=min(len(sample), 5_000), random_state=settings.seed
-        )
-        scores.append((k, float(score)))
-    if not scores:
+    if top < settings.min_clusters:
         raise UserInputError(
             f"too few customers ({n}) for {settings.min_clusters} personas",
             hint="lower personas.min_clusters",
         )
-    best = max(scores, key=lambda s: (round(s[1], 3), -s[0]))[0]
-    return best, scores
+    models, scores = {}, []
+    for k in range(settings.min_clusters, top + 1):
+        models[k] = KMeans(k, n_init=4, random_state=settings.seed).fit(sample)
+        score = silhouette_score(
+            sample,
+            models[k].labels_,
+            sample_size=min(len(sample), 5_000),
+            random_state=settings.seed,
+        )
+        scores.append((k, float(score)))
+    chosen = max(scores, key=lambda s: (round(s[1], 3), -s[0]))[0]
+    return Selection(chosen, scores, models[chosen])
 
 
 def _name(traits: list[tuple[str, float]]) -> tuple[str, str]:
-    en, fr = [], []
+    """A name from the two leading traits: "Online jardin lovers", "Amateurs de jardin en ligne"."""
+    en, fr, family = [], [], None
     for feature, z in traits:
-        if len(en) == 2:
+        if len(en) + (family is not None) == 2:
             break
         if feature.startswith("family_"):
-            fam = feature.removeprefix("family_").replace("_", " ")
-            if z > 0:
-                en.append(f"{fam} lovers")
-                fr.append(f"amateurs de {fam}")
+            if z > 0 and family is None:
+                family = feature.removeprefix("family_").replace("_", " ")
             continue
         high, low = PHRASES.get(feature, (None, None))
         phrase = high if z > 0 else low
         if phrase:
             en.append(phrase[0])
             fr.append(phrase[1])
+    if family is not None:
+        of = "d'" if family[0].lower() in "aeiouyéèh" else "de "
+        return (
+            " ".join([*en, f"{family} lovers"]).capitalize(),
+            " ".join([f"Amateurs {of}{family}", *fr]),
+        )
     if not en:
         return "Typical customers", "Clients typiques"
-    return (
-        ", ".join(en).capitalize() + " customers",
-        "Clients " + ", ".join(fr),
-    )
+    return ", ".join(en).capitalize() + " customers", "Clients " + ", ".join(fr)
 
 
 def _mode(s: pd.Series) -> str | None:
@@ -267,9 +291,7 @@ def persona_cards(
         z = (g[names].mean() - mean) / std
         ranked = sorted(z.items(), key=lambda kv: -abs(kv[1]))
         for feature in names:
-            is_share = (
-                feature.endswith("_share") or feature.startswith("family_") or feature == "tourist"
-            )
+            is_share = _is_share(feature)
             value = g[feature].mean() if is_share else g[feature].median()
             pop = f[feature].mean() if is_share else f[feature].median()
             traits.append(
@@ -308,8 +330,13 @@ def persona_cards(
     return cards_df, pd.DataFrame(traits)
 
 
+def _is_share(feature: str) -> bool:
+    """Whether the feature is a share or a flag, shown as its mean rather than its median."""
+    return feature.endswith("_share") or feature.startswith("family_") or feature in FLAGS
+
+
 def _trait_text(feature: str, z: float, g: pd.DataFrame, f: pd.DataFrame, *, en: bool) -> str:
-    is_share = feature.endswith("_share") or feature.startswith("family_") or feature == "tourist"
+    is_share = _is_share(feature)
     if is_share:
         a, b = g[feature].mean(), f[feature].mean()
         values = f"{a:.0%} vs {b:.0%}"
@@ -331,28 +358,31 @@ def _dedupe_names(cards: pd.DataFrame) -> None:
 
 def cluster_personas(
     features: pd.DataFrame, settings: PersonasConfig
-) -> tuple[np.ndarray, list[str], int, list[tuple[int, float]]]:
+) -> tuple[np.ndarray, list[str], Selection]:
     """Cluster the customers; personas are numbered by decreasing size.
+
+    The model is fitted on the selection sample and every customer goes to the nearest
+    persona: a second fit on all customers would cost more and move the centres little.
 
     Returns
     -------
-    (labels, feature names, chosen number, criterion per number)
+    (labels, feature names, selection)
     """
-    from sklearn.cluster import KMeans
-
     x, names = _design(features)
     # Threaded BLAS on a small machine is ten times slower than one thread for k-means.
     with threadpool_limits(limits=1):
-        k, scores = choose_clusters(x, settings)
-        raw = KMeans(k, n_init=4, random_state=settings.seed).fit_predict(x)
+        selection = choose_clusters(x, settings)
+        raw = selection.model.predict(x)
+    k = selection.clusters
     sizes = np.bincount(raw, minlength=k)
-    # Ties in size are broken by the cluster's first customer, itself fixed by the key order.
-    first = np.array([np.flatnonzero(raw == c)[0] for c in range(k)])
+    # Ties in size are broken by the cluster's first customer, itself fixed by the key order;
+    # a persona the sample found may attract nobody in the whole population.
+    first = np.array([np.flatnonzero(raw == c)[0] if sizes[c] else len(raw) for c in range(k)])
     order = sorted(range(k), key=lambda c: (-sizes[c], first[c]))
     ids = np.empty(k, dtype=object)
     for rank, c in enumerate(order):
         ids[c] = f"persona_{rank + 1:02d}"
-    return ids[raw], names, k, scores
+    return ids[raw], names, selection
 
 
 def marketing_personas(engine: Engine, profile_name: str, rules: dict[str, str]) -> ibis.Table:
@@ -430,14 +460,17 @@ def write_personas(ws: Workspace) -> PersonasReport:
             hint="set min_clusters <= max_clusters in parcours.yaml",
         )
     profile, as_of = read_profile(engine)
-    features = engine.execute(behaviour_features(engine, profile, purchases(engine, as_of)))
+    features = engine.execute(
+        behaviour_features(engine, profile, purchases(engine, as_of), ws.config.lifecycle.new_days)
+    )
     if len(features) <= settings.min_clusters:
         raise UserInputError(
             f"too few customers with a purchase ({len(features)}) for personas",
             hint="lower personas.min_clusters or ingest more orders",
         )
-    labels, names, k, scores = cluster_personas(features, settings)
-    chosen = (k, dict(scores)[k])
+    labels, names, selection = cluster_personas(features, settings)
+    k = selection.clusters
+    chosen = (k, selection.value)
     cards, traits = persona_cards(features, labels, names, chosen)
     assigned = pa.table(
         {
@@ -453,18 +486,16 @@ def write_personas(ws: Workspace) -> PersonasReport:
     add_profile_columns(engine, engine.table("personas__marketing"), stage=STAGE)
     engine.drop("personas__marketing")
 
-    selection = pa.table(
-        {
-            "clusters": pa.array([s[0] for s in scores], pa.int64()),
-            "criterion": pa.array([CRITERION] * len(scores)),
-            "value": pa.array([s[1] for s in scores], pa.float64()),
-            "chosen": pa.array([s[0] == k for s in scores]),
-        }
+    tried = pa.Table.from_pylist(
+        [
+            {"clusters": n, "criterion": CRITERION, "value": value, "chosen": n == k}
+            for n, value in selection.scores
+        ]
     )
     for spec, data in (
         (PERSONAS, pa.Table.from_pandas(cards, preserve_index=False)),
         (PERSONA_TRAITS, pa.Table.from_pandas(traits, preserve_index=False)),
-        (PERSONA_SELECTION, selection),
+        (PERSONA_SELECTION, tried),
     ):
         table = engine.from_arrow(data, f"{spec.name}__rows")
         engine.write(spec.name, conform(table, spec), stage=STAGE)
@@ -473,4 +504,4 @@ def write_personas(ws: Workspace) -> PersonasReport:
         persona_crossing(engine.table("customer_profile")).select(*PERSONA_CROSSING.column_names),
         stage=STAGE,
     )
-    return PersonasReport(k, CRITERION, chosen[1], len(features))
+    return PersonasReport(k, CRITERION, selection.value, len(features))

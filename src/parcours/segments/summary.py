@@ -48,6 +48,11 @@ def print_profile(report: ProfileReport) -> None:
             ]
         ],
     )
+    if report.cleared:
+        console.warn(
+            f"the previous profile's {', '.join(report.cleared)} went with it: run parcours "
+            "segments, personas and clv again (parcours run runs every stage)"
+        )
 
 
 def print_segment_kpis(engine: Engine, dimension: str, title: str) -> None:
@@ -169,12 +174,12 @@ def print_segments(ws: Workspace) -> None:
 def print_personas(ws: Workspace) -> None:
     """How many personas and why, then one card per persona."""
     engine = ws.engine
-    selection = _rows(engine, PERSONA_SELECTION.name, ["clusters", "value", "chosen"])
+    selection = sorted(_rows(engine, PERSONA_SELECTION.name, ["clusters", "value", "chosen"]))
     if selection:
-        chosen = next(r for r in selection if r[2])
-        tried = ", ".join(f"{k}: {v:.3f}" for k, v, _ in selection)
+        k = next(n for n, _, chosen in selection if chosen)
+        tried = ", ".join(f"{n}: {v:.3f}" for n, v, _ in selection)
         console.out.print(
-            f"{chosen[0]} personas, best silhouette {chosen[1]:.3f} (tried {tried})",
+            f"{k} personas, best silhouette (tried {tried})",
             markup=False,
             soft_wrap=True,
         )
