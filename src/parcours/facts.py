@@ -45,8 +45,8 @@ def purchases(engine: Engine, as_of: dt.date) -> ibis.Table:
     )
 
 
-def add_profile_columns(engine: Engine, extra: ibis.Table, *, stage: str) -> None:
-    """Join ``extra`` (keyed by customer_key) onto ``customer_profile``.
+def with_profile_columns(engine: Engine, extra: ibis.Table) -> ibis.Table:
+    """``customer_profile`` with the columns of ``extra`` (keyed by customer_key) joined on.
 
     Columns of ``extra`` already in the profile are replaced, so a stage can rerun; persons
     missing from ``extra`` get nulls.
@@ -54,7 +54,11 @@ def add_profile_columns(engine: Engine, extra: ibis.Table, *, stage: str) -> Non
     profile = engine.table(PROFILE)
     new = [c for c in extra.columns if c != CUSTOMER_KEY]
     kept = profile.drop(*[c for c in new if c in profile.columns])
-    joined = kept.left_join(extra, kept[CUSTOMER_KEY] == extra[CUSTOMER_KEY]).select(
+    return kept.left_join(extra, kept[CUSTOMER_KEY] == extra[CUSTOMER_KEY]).select(
         *[kept[c] for c in kept.columns], *[extra[c] for c in new]
     )
-    engine.write(PROFILE, joined, stage=stage)
+
+
+def add_profile_columns(engine: Engine, extra: ibis.Table, *, stage: str) -> None:
+    """Write ``customer_profile`` with the columns of ``extra`` (``with_profile_columns``)."""
+    engine.write(PROFILE, with_profile_columns(engine, extra), stage=stage)

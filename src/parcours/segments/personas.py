@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 from parcours.config import PersonasConfig
 from parcours.engine import Engine, conform
 from parcours.errors import UserInputError
-from parcours.facts import add_profile_columns, purchases
+from parcours.facts import PROFILE, purchases, with_profile_columns
 from parcours.metrics.categories import families, family_shares
 from parcours.metrics.kpis import read_profile
 from parcours.metrics.profile import attach
@@ -385,16 +385,17 @@ def cluster_personas(
     return ids[raw], names, selection
 
 
-def marketing_personas(engine: Engine, profile_name: str, rules: dict[str, str]) -> ibis.Table:
-    """Each customer's marketing persona: the first rule of ``personas.marketing`` that matches.
+def with_marketing_personas(profile: ibis.Table, rules: dict[str, str], dialect: str) -> ibis.Table:
+    """``profile`` with ``marketing_persona``: the first rule of ``personas.marketing`` to match.
 
     Raises
     ------
     UserInputError
         When a rule does not parse or names a column the profile does not have.
     """
-    columns = set(engine.table(profile_name).columns)
-    dialect = "duckdb" if engine.name == "duckdb" else "spark"
+    if "marketing_persona" in profile.columns:
+        profile = profile.drop("marketing_persona")
+    columns = set(profile.columns)
     cases = []
     for name, condition in rules.items():
         key = f"personas.marketing.{name}"
@@ -413,9 +414,9 @@ def marketing_personas(engine: Engine, profile_name: str, rules: dict[str, str])
         label = name.replace("'", "''")
         cases.append(f"WHEN ({tree.sql(dialect=dialect)}) THEN '{label}'")
     case = f"CASE {' '.join(cases)} ELSE '{NONE}' END" if cases else f"'{NONE}'"
-    sql = f"SELECT {CUSTOMER_KEY}, {case} AS marketing_persona FROM {profile_name}"
+    sql = f"SELECT *, {case} AS marketing_persona FROM {PROFILE}"
     try:
-        return engine.con.sql(sql)
+        return profile.alias(PROFILE).sql(sql, dialect=dialect)
     except Exception as e:
         raise UserInputError(
             f"personas.marketing: a condition failed: {str(e).splitlines()[0]}"
@@ -479,12 +480,12 @@ def write_personas(ws: Workspace) -> PersonasReport:
         }
     )
     engine.write("personas__assigned", engine.from_arrow(assigned, "personas__rows"), stage=STAGE)
-    add_profile_columns(engine, engine.table("personas__assigned"), stage=STAGE)
+    # One rewrite of the profile: the marketing rules may read the new persona column.
+    profile = with_profile_columns(engine, engine.table("personas__assigned"))
+    dialect = "duckdb" if engine.name == "duckdb" else "spark"
+    profile = with_marketing_personas(profile, settings.marketing, dialect)
+    engine.write(PROFILE, profile, stage=STAGE)
     engine.drop("personas__assigned")
-    marketing = marketing_personas(engine, "customer_profile", settings.marketing)
-    engine.write("personas__marketing", marketing, stage=STAGE)
-    add_profile_columns(engine, engine.table("personas__marketing"), stage=STAGE)
-    engine.drop("personas__marketing")
 
     tried = pa.Table.from_pylist(
         [
