@@ -64,6 +64,16 @@ def test_customer_categories_on_every_engine(workspace):
     assert c.loc[("e", "cafe")].last_purchase_at == dt.datetime(2023, 1, 11, 12)
 
 
+def test_profile_before_any_purchase_has_empty_categories(make_workspace):
+    ws = make_workspace()
+    load_hand(ws)
+    report = write_profile(ws, dt.date(2022, 1, 1))
+    p = as_table(ws, PROFILE, "customer_key")
+    assert report.buyers == 0 and (p.orders == 0).all()
+    assert p.category_mix.isna().all() and p.favourite_category.isna().all()
+    assert as_table(ws, CUSTOMER_CATEGORIES.name, "customer_key").empty
+
+
 def test_rerunning_the_profile_says_which_later_columns_it_dropped(hand):
     ws, first, _ = hand
     assert first.cleared == ()

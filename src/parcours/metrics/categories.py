@@ -75,14 +75,15 @@ def customer_categories(lines: ibis.Table) -> ibis.Table:
 
 
 def category_mix(categories: ibis.Table, families: list[str]) -> ibis.Table:
-    """Share of spend per family (as JSON text), favourite family and favourite category.
+    """Share of spend per family (as JSON text) and favourite family.
 
     Parameters
     ----------
     categories : ibis.Table
         ``customer_categories`` rows.
     families : list of str
-        The families present, sorted: the JSON key order, and the order that breaks ties.
+        The families present (at least one), sorted: the JSON key order, and the order that
+        breaks ties.
     """
     c = categories
     per = c.group_by(CUSTOMER_KEY).aggregate(
@@ -99,7 +100,7 @@ def category_mix(categories: ibis.Table, families: list[str]) -> ibis.Table:
     # Families are few: the favourite is the widest column, the first in name order on a tie.
     top = ibis.greatest(*amounts) if len(amounts) > 1 else amounts[0]
     favourite = ibis.cases(*((a == top, f) for a, f in zip(amounts, families, strict=True)))
-    mix = per.select(
+    return per.select(
         CUSTOMER_KEY,
         category_mix=ibis.cases(
             (per._total > 0, "{" + ibis.literal(", ").join(parts) + "}"),
@@ -107,17 +108,6 @@ def category_mix(categories: ibis.Table, families: list[str]) -> ibis.Table:
         ),
         favourite_family=ibis.cases((top > 0, favourite), else_=ibis.null("string")),
     )
-    named = c.filter(c.category.notnull())
-    ranked = named.mutate(
-        _rank=ibis.row_number().over(
-            group_by=named[CUSTOMER_KEY], order_by=[ibis.desc(named.amount), named.category]
-        )
-    )
-    favourite_category = ranked.filter(ranked._rank == 0).select(
-        CUSTOMER_KEY, favourite_category="category"
-    )
-    j = mix.left_join(favourite_category, mix[CUSTOMER_KEY] == favourite_category[CUSTOMER_KEY])
-    return j.select(*[mix[c] for c in mix.columns], favourite_category.favourite_category)
 
 
 def renewal_times(categories: ibis.Table) -> ibis.Table:

@@ -234,8 +234,12 @@ def customer_profile(
     festive = festive_periods(settings.festive_windows, first_year - 1, as_of.year)
     summary = purchase_summary(bought, as_of, settings.active_days, festive)
     prof = attach(persons(engine, bought), summary)
-    if categories is not None:
-        prof = attach(prof, category_mix(categories, families(engine, categories)))
+    bought_families = families(engine, categories) if categories is not None else []
+    if bought_families:
+        prof = attach(prof, category_mix(categories, bought_families))
+        named = categories.filter(categories.category.notnull())
+        favourite = _top(named, "category", ibis.desc(named.amount))
+        prof = attach(prof, favourite.rename(favourite_category="category"))
     prof = attach(prof, main_store(bought))
     if engine.has_table(STORES.name):
         st = engine.table(STORES.name)
