@@ -19,6 +19,7 @@ from parcours.schema import (
     PERSONAS,
 )
 from parcours.segments import write_personas, write_segments
+from parcours.segments.personas import _name
 from tests.metrics.handmade import T0, as_table, load, order
 
 AS_OF = dt.date(2025, 6, 30)
@@ -120,3 +121,23 @@ def test_marketing_persona_naming_an_unknown_column_is_a_user_error(make_workspa
     write_profile(ws, AS_OF)
     with pytest.raises(UserInputError, match="personas.marketing.x: unknown column `basket`"):
         write_personas(ws)
+
+
+def test_persona_names_read_as_phrases_in_both_languages():
+    assert _name([("web_share", 1.2), ("family_jardin", 0.9), ("orders", 0.5)]) == (
+        "Online jardin lovers",
+        "Amateurs de jardin en ligne",
+    )
+    assert _name([("family_epicerie_fine", 1.0), ("orders", 0.8)]) == (
+        "Frequent epicerie fine lovers",
+        "Amateurs d'epicerie fine fréquents",
+    )
+    assert _name([("days_since_last_order", 1.0), ("overdue_ratio", 0.9)]) == (
+        "Dormant, lapsing customers",
+        "Clients endormis, décrocheurs",
+    )
+    # A low share names nothing: no trait left, a neutral name.
+    assert _name([("family_jardin", -1.0), ("tourist", -0.5)]) == (
+        "Typical customers",
+        "Clients typiques",
+    )
