@@ -50,8 +50,8 @@ def print_profile(report: ProfileReport) -> None:
     )
     if report.cleared:
         console.warn(
-            f"the previous profile's {', '.join(report.cleared)} went with it: run parcours "
-            "segments, personas and clv again (parcours run runs every stage)"
+            f"the new profile has none of the later stages' columns ({', '.join(report.cleared)}): "
+            "run parcours segments, personas and clv again, or parcours run"
         )
 
 
