@@ -24,6 +24,7 @@ from parcours.schema import (
     JOURNEY_KPIS,
     JOURNEY_MOMENTS,
     JOURNEY_PATHS,
+    JOURNEY_TABLES,
     JOURNEY_TIMELINE,
     JOURNEY_TRANSITIONS,
     OCCURRED_AT,
@@ -182,17 +183,7 @@ def write_journeys(
     found_moments = moments.moments_of_truth(counts, cfg.moment_horizon_days, cfg.confidence)
     _write_frame(engine, JOURNEY_MOMENTS, found_moments)
 
-    for spec in (
-        JOURNEY_TIMELINE,
-        JOURNEY_FUNNELS,
-        JOURNEY_PATHS,
-        JOURNEY_TRANSITIONS,
-        JOURNEY_DURATION_ALERTS,
-        JOURNEY_FRICTION,
-        JOURNEY_KPIS,
-        JOURNEY_CROSS_CHANNEL,
-        JOURNEY_MOMENTS,
-    ):
+    for spec in JOURNEY_TABLES:
         report.rows[spec.name] = _count(engine, spec.name)
     return report
 
