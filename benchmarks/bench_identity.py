@@ -16,12 +16,8 @@ peak RSS is its own:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from harness import print_result, run_side
 
 HERE = Path(__file__).parent
 SOURCES = ("store", "web", "app")
@@ -184,8 +181,7 @@ def run_splink(ws_dir: Path, truth: Path) -> dict:
 
 def child(which: str, ws_dir: Path, truth: Path) -> None:
     result = {"parcours": run_parcours, "splink": run_splink}[which](ws_dir, truth)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    print_result(result)
 
 
 def main() -> None:
@@ -210,22 +206,9 @@ def main() -> None:
             with Workspace.init(ws_dir) as ws:
                 for source, path in files.items():
                     ingest_files(ws, "customers", [path], source=source)
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    __file__,
-                    "--child",
-                    which,
-                    "--workspace",
-                    str(ws_dir),
-                    "--truth",
-                    str(tmp / "truth.parquet"),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            results[which] = json.loads(out.strip().splitlines()[-1])
+            results[which] = run_side(
+                __file__, which, "--workspace", str(ws_dir), "--truth", str(tmp / "truth.parquet")
+            )
     lines = [
         f"## Identity resolution: {args.records:,} customer records, "
         f"{DUPLICATES:.0%} second records of a person in another source",

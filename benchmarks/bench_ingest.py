@@ -16,17 +16,14 @@ baseline), reading alone and as part of a whole ``ingest_files`` run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from harness import print_result, run_side
 
 HERE = Path(__file__).parent
 
@@ -209,8 +206,7 @@ def child(which: str, path: Path) -> None:
         result = run_jsonl(path, reader, scope == "ingest")
     else:
         result = {"parcours": run_parcours, "pandas": run_pandas}[which](path)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    print_result(result)
 
 
 def main() -> None:
@@ -232,13 +228,7 @@ def main() -> None:
         size_mib = path.stat().st_size / 2**20
         results = {}
         for which in ("parcours", "pandas"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", which, "--file", str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            results[which] = json.loads(out.strip().splitlines()[-1])
+            results[which] = run_side(__file__, which, "--file", str(path))
     lines = [
         f"## Ingestion: {args.lines:,} orders lines, French CSV ({size_mib:,.0f} MiB)",
         "",
@@ -270,13 +260,7 @@ def main_jsonl(lines: int) -> None:
         size_mib = path.stat().st_size / 2**20
         results = {}
         for label, which in runs.items():
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", which, "--file", str(path)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            results[label] = json.loads(out.strip().splitlines()[-1])
+            results[label] = run_side(__file__, which, "--file", str(path))
     load = os.getloadavg()[0]
     text_lines = [
         f"## Ingestion: {lines:,} events, JSON lines ({size_mib:,.0f} MiB)",

@@ -18,12 +18,13 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import print_result
 
 HERE = Path(__file__).parent
 TITLE = "## Journeys: funnels and paths"
@@ -183,8 +184,7 @@ def run_pandas(path: Path) -> dict:
 
 def child(which: str, path: Path) -> None:
     result = {"parcours": run_parcours, "pandas": run_pandas}[which](path)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    print_result(result)
 
 
 def write_section(text: str) -> None:

@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import print_result, run_side
 
 HERE = Path(__file__).parent
 AS_OF = dt.date(2025, 12, 31)
@@ -248,8 +247,7 @@ def run_pandas(directory: Path) -> dict:
 
 def child(which: str, directory: Path) -> None:
     result = {"parcours": run_parcours, "pandas": run_pandas}[which](directory)
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(result))
+    print_result(result)
 
 
 def main() -> None:
@@ -270,13 +268,7 @@ def main() -> None:
         print(f"generated in {time.perf_counter() - start:.0f} s", file=sys.stderr)
         results = {}
         for which in ("parcours", "pandas"):
-            out = subprocess.run(
-                [sys.executable, __file__, "--child", which, "--dir", str(directory)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            results[which] = json.loads(out.strip().splitlines()[-1])
+            results[which] = run_side(__file__, which, "--dir", str(directory))
             print(which, results[which], file=sys.stderr)
     par, pds = results["parcours"], results["pandas"]
     t = par["times"]
