@@ -23,7 +23,7 @@ def read_native(manifest: DemoManifest, path: Path) -> pd.DataFrame:
     """Read one generated file with its source's mapping settings, every value as text."""
     mapping = manifest.sources[_source_of(manifest, path)]
     if path.suffix == ".jsonl":
-        return pd.read_json(path, lines=True, dtype=False)
+        return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
     return pd.read_csv(
         path,
         sep=mapping["delimiter"],
