@@ -1234,7 +1234,12 @@ JOURNEY_MOMENTS = TableSpec(
             "Lower bound of the difference's confidence interval.",
             required=True,
         ),
-        C("ci_high", "float64", "Upper bound (Wald interval, customers as clusters).", required=True),
+        C(
+            "ci_high",
+            "float64",
+            "Upper bound (Wald interval, customers as clusters).",
+            required=True,
+        ),
         C("significant", "boolean", "The interval excludes 0.", required=True),
         C("horizon_days", "int64", "Repurchase window after the touchpoint.", required=True),
     ),
