@@ -281,6 +281,7 @@ def journeys(
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="Day after the last day of funnel entries."),
     ] = None,
+    as_of: AsOfOpt = None,
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Map customer journeys: timelines, funnels, paths, friction points, moments of truth."""
@@ -297,8 +298,8 @@ def journeys(
             )
         if from_ and to and from_ >= to:
             raise UserInputError("--from must be before --to", hint="dates are YYYY-MM-DD")
-        report = write_journeys(ws, start=from_, end=to)
-        for note in report.notes:
+        report = write_journeys(ws, start=from_, end=to, as_of=as_of.date() if as_of else None)
+        for note in [*report.warnings, *report.notes]:
             console.warn(note)
         print_journeys(ws, funnel)
 

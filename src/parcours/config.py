@@ -398,16 +398,20 @@ DEFAULT_STAGES = [
     ),
 ]
 
+# Windows are explicit so that each funnel keeps its meaning: a session's steps a day apart at
+# most, an e-mail's visit within 2 days and its purchase within 14 days of the visit.
 DEFAULT_FUNNELS = {
     "checkout": {
         "description": "Cart to purchase within one browsing session (cart abandonment).",
         "steps": ["add_to_cart", "checkout_start", "purchase"],
+        "window": "2d",
         "within": "1d",
         "scope": "session",
     },
     "browse_to_buy": {
         "description": "Home page to purchase within one browsing session.",
         "steps": ["page_view", "product_view", "add_to_cart", "checkout_start", "purchase"],
+        "window": "4d",
         "within": "1d",
         "scope": "session",
     },
@@ -418,7 +422,7 @@ DEFAULT_FUNNELS = {
             {"step": "information_search", "within": "2d"},
             {"step": "purchase", "within": "14d"},
         ],
-        "within": "2d",
+        "window": "16d",
         "scope": "customer",
     },
 }
@@ -457,7 +461,10 @@ class FunnelStepConfig(Section):
     )
     within: str | None = Field(
         None,
-        description="Window from the previous step (30m, 2h, 7d); the funnel's when absent.",
+        description=(
+            "Extra limit from the previous step (30m, 2h, 7d), on top of the funnel's window; "
+            "the funnel's `within` when absent."
+        ),
     )
 
     @field_validator("within")
@@ -468,21 +475,52 @@ class FunnelStepConfig(Section):
         return value
 
 
+class FunnelExclusionConfig(Section):
+    """A touchpoint that voids an attempt when it happens between two steps."""
+
+    step: str = Field(description="Touchpoint or stage that voids the attempt.")
+    between: tuple[int, int] = Field(
+        description="Steps i and j (numbered from 1): voided when it happens after i, before j."
+    )
+
+
 class FunnelConfig(Section):
-    """A named funnel: ordered steps with conversion windows."""
+    """A named funnel: steps, a conversion window from the entry, ordering and counting."""
 
     description: str = Field("", description="What the funnel measures.")
     steps: list[FunnelStepConfig] = Field(
         min_length=2, description="Steps in order; a plain name is a step with no options."
     )
-    within: str = Field("1d", description="Default window of a step from the previous one.")
+    window: str = Field(
+        "14d",
+        description=(
+            "Every step within this duration of the entry step (bound included): 90s, 30m, 2h, 14d."
+        ),
+    )
+    within: str | None = Field(
+        None, description="Optional limit of each step from the previous one (ordered funnels)."
+    )
     scope: Literal["session", "customer"] = Field(
         "customer",
         description="session: steps in the entry's browsing session; customer: any channel.",
     )
-    ordering: Literal["loose", "strict"] = Field(
+    ordering: Literal["loose", "strict", "any"] = Field(
         "loose",
-        description="loose: other touchpoints may come between steps; strict: none may.",
+        description=(
+            "loose: other touchpoints may come between steps; strict: none may; any: steps "
+            "in any order (at least k distinct steps within one window)."
+        ),
+    )
+    counting: Literal["best_attempt", "first_entry"] = Field(
+        "best_attempt",
+        description=(
+            "best_attempt: each step-1 touchpoint starts an attempt and a unit counts by its "
+            "furthest one; first_entry: only the first step-1 touchpoint in the range."
+        ),
+    )
+    exclude: list[FunnelExclusionConfig] = Field(
+        default_factory=list,
+        description="Touchpoints that void an attempt between two steps: {step, between: [i, j]}.",
     )
 
     @field_validator("steps", mode="before")
@@ -492,11 +530,28 @@ class FunnelConfig(Section):
             return [{"step": v} if isinstance(v, str) else v for v in value]
         return value
 
-    @field_validator("within")
+    @field_validator("window", "within")
     @classmethod
-    def _duration(cls, value: str) -> str:
-        duration_seconds(value)
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            duration_seconds(value)
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunnelConfig:
+        n = len(self.steps)
+        for k, rule in enumerate(self.exclude):
+            i, j = rule.between
+            if not 1 <= i < j <= n:
+                raise ValueError(
+                    f"exclude.{k}.between: [{i}, {j}] must be two steps 1 <= i < j <= {n}"
+                )
+        if self.ordering == "any":
+            if self.within is not None or any(s.within for s in self.steps):
+                raise ValueError("within: steps in any order have no previous step; use window")
+            if self.exclude:
+                raise ValueError("exclude: steps in any order have no 'between'")
+        return self
 
 
 class DurationAlertConfig(Section):
@@ -516,7 +571,7 @@ class JourneysConfig(Section):
     )
     funnels: dict[str, FunnelConfig] = Field(
         default_factory=lambda: dict(DEFAULT_FUNNELS),
-        description="Named funnels: steps, window per step, scope and ordering.",
+        description="Named funnels: steps, window, scope, ordering, counting and exclusions.",
     )
     duration_alerts: list[DurationAlertConfig] = Field(
         default_factory=lambda: [dict(a) for a in DEFAULT_DURATION_ALERTS],

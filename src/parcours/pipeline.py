@@ -79,12 +79,14 @@ def _show_clv(ws, report):
 def _journeys(ws, as_of):
     from parcours.journeys import write_journeys
 
-    return write_journeys(ws)
+    return write_journeys(ws, as_of=as_of)
 
 
 def _show_journeys(ws, report):
     from parcours.journeys import print_journeys
 
+    for line in [*report.warnings, *report.notes]:
+        console.warn(line)
     print_journeys(ws)
 
 

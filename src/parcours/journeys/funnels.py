@@ -1,22 +1,39 @@
-"""Funnels: ordered steps with a conversion window per step, entry by entry.
+"""Funnels: steps reached within a conversion window from the entry, attempt by attempt.
 
-Rules (also in ``docs/journeys.md``):
+Rules (each with a worked example in ``docs/journeys.md``):
 
-- A funnel's *unit* is a browsing session (``scope: session``: every step in the session of
-  the entry) or a journey (``scope: customer``: steps in any channel).
-- An *entry* is the first touchpoint matching step 1 of a unit whose time is in the date
-  range ``[start, end)``; a unit enters a funnel at most once, so a customer (or session) is
-  counted once per funnel entry, whatever they repeat.
-- Step k is reached at the first touchpoint matching it after the touchpoint of step k-1
-  (``loose``), or at the very next touchpoint of the unit (``strict``), and no later than
-  step k-1's time plus step k's window. Conversions are counted up to the window after the
-  entry, even past ``end``: the range bounds the entry only, so late entrants are not cut.
-- Time to convert of step k is measured from step k-1.
+- A funnel's *unit* is a browsing session (``scope: session``) or a journey (``scope:
+  customer``, steps in any channel).
+- Events are taken in time order; events at the same instant in step order (then in timeline
+  order), so that different events at one instant can fill consecutive steps. One event fills
+  one step: ``A -> A`` needs two A events.
+- Every step-1 event whose time is in the date range ``[start, end)`` starts an *attempt*
+  (``counting: first_entry``: only the unit's first one). Step k of an attempt is an event
+  after step k-1's (``loose``), or the unit's very next event (``strict``), no later than the
+  window after the entry (bound included) and, when step k has a ``within``, no later than
+  that after step k-1. An attempt reaches step k when *any* choice of its events satisfies
+  these limits (no greedy earliest-event choice).
+- ``ordering: any``: every event of any step in the range starts an attempt, which reaches k
+  when k distinct steps happen within the window from it.
+- An exclusion ``{step: X, between: [i, j]}`` voids the attempt's choices where X happens
+  after step i and before step j (strictly, in time), or after step i within the window when
+  step j is not reached. Voided choices are dropped; then each unit counts once, by its
+  attempt that got furthest (the earliest of those). A unit with no clean attempt is counted
+  nowhere.
+- Conversions are followed to the end of the window even past ``end``, never past the as-of
+  date: events after it are unknown.
+- Times to convert (mean, median, p90) of step k are measured from step k-1 of the attempt
+  counted.
+
+The computation is a chain of grouped joins over the funnel's events only: attempts joined to
+the candidate events of the next step that satisfy the limits; a unit's choices that can no
+longer differ in the future are merged at each step, so the states stay few.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -24,7 +41,6 @@ from typing import Literal
 import ibis
 
 from parcours.config import FunnelConfig, duration_seconds
-from parcours.errors import UserInputError
 from parcours.schema import (
     CUSTOMER_KEY,
     JOURNEY_ID,
@@ -37,16 +53,17 @@ from parcours.schema import (
 SPLITS = ("channel", "device", "period")
 PROFILE_SPLITS = ("rfm_segment", "lifecycle_segment", "persona")
 UNKNOWN = "unknown"
+REACHED = "steps_reached"
 
 
 @dataclass(frozen=True)
 class FunnelStep:
-    """One step: a touchpoint or a stage, optionally on some channels, and its window."""
+    """One step: a touchpoint or a stage, optionally on some channels, and its ``within``."""
 
     name: str
-    on: Literal["touchpoint", "stage"]
-    channels: tuple[str, ...]
-    within_seconds: float
+    on: Literal["touchpoint", "stage"] = "touchpoint"
+    channels: tuple[str, ...] = ()
+    within_seconds: float | None = None
 
     def matches(self, t: ibis.Table) -> ibis.BooleanValue:
         """Which rows of a timeline are this step."""
@@ -57,47 +74,287 @@ class FunnelStep:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """An event that voids an attempt between steps ``i`` and ``j`` (numbered from 1)."""
+
+    event: FunnelStep
+    between: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class FunnelSpec:
-    """A funnel ready to compute: steps, scope and ordering."""
+    """A funnel ready to compute."""
 
     name: str
     steps: tuple[FunnelStep, ...]
+    window_seconds: float = 14 * 86400
     scope: Literal["session", "customer"] = "customer"
-    ordering: Literal["loose", "strict"] = "loose"
-
-    @property
-    def window_seconds(self) -> float:
-        """Longest time from entry to the last step."""
-        return sum(s.within_seconds for s in self.steps[1:])
+    ordering: Literal["loose", "strict", "any"] = "loose"
+    counting: Literal["best_attempt", "first_entry"] = "best_attempt"
+    exclude: tuple[Exclusion, ...] = ()
 
 
 def funnel_spec(name: str, config: FunnelConfig, stages: Sequence[str]) -> FunnelSpec:
     """A configured funnel as a ``FunnelSpec``; a step named like a stage matches the stage."""
+
+    def step(name: str, channels: Sequence[str] = (), within: str | None = None) -> FunnelStep:
+        on = "stage" if name in stages else "touchpoint"
+        seconds = duration_seconds(within) if within else None
+        return FunnelStep(name, on, tuple(channels), seconds)
+
     steps = tuple(
-        FunnelStep(
-            name=s.step,
-            on="stage" if s.step in stages else "touchpoint",
-            channels=tuple(s.channels),
-            within_seconds=duration_seconds(s.within or config.within),
-        )
-        for s in config.steps
+        step(s.step, s.channels, s.within or (config.within if k else None))
+        for k, s in enumerate(config.steps)
     )
-    return FunnelSpec(name, steps, config.scope, config.ordering)
+    exclude = tuple(Exclusion(step(x.step), tuple(x.between)) for x in config.exclude)
+    return FunnelSpec(
+        name,
+        steps,
+        duration_seconds(config.window),
+        config.scope,
+        config.ordering,
+        config.counting,
+        exclude,
+    )
 
 
-def check_steps(spec: FunnelSpec, touchpoints: Sequence[str]) -> None:
-    """Refuse a funnel step that is neither a stage nor a touchpoint of the data."""
-    for step in spec.steps:
-        if step.on == "touchpoint" and step.name not in touchpoints:
-            raise UserInputError(
-                f"journeys.funnels.{spec.name}: step {step.name!r} is neither a stage nor a "
-                "touchpoint of the data",
-                hint=f"touchpoints found: {', '.join(sorted(touchpoints))}",
+def check_steps(
+    spec: FunnelSpec, touchpoints: Sequence[str], stages: Sequence[str]
+) -> tuple[list[str], list[str]]:
+    """Notes on steps that never occur in the data (they count 0), warnings on likely typos.
+
+    Parameters
+    ----------
+    spec
+        The funnel.
+    touchpoints, stages
+        The touchpoints and stages found in the data.
+
+    Returns
+    -------
+    tuple[list[str], list[str]]
+        Notes (a step not in the data yet) and warnings (an unknown name close to a real one).
+    """
+    notes, warnings = [], []
+    known = {"touchpoint": set(touchpoints), "stage": set(stages)}
+    names = sorted(set(touchpoints) | set(stages))
+    events = [("step", s) for s in spec.steps] + [("exclusion", x.event) for x in spec.exclude]
+    for role, step in events:
+        if step.name in known[step.on]:
+            continue
+        close = difflib.get_close_matches(step.name, names, n=1, cutoff=0.8)
+        if close:
+            warnings.append(
+                f"funnel {spec.name}: {role} {step.name!r} never occurs in the data; "
+                f"did you mean {close[0]!r}?"
             )
+        else:
+            what = "counts 0" if role == "step" else "voids nothing"
+            notes.append(
+                f"funnel {spec.name}: {role} {step.name!r} never occurs in the data yet: it {what}"
+            )
+    return notes, warnings
 
 
 def _unit(spec: FunnelSpec) -> list[str]:
     return [JOURNEY_ID, "session_id"] if spec.scope == "session" else [JOURNEY_ID]
+
+
+def _cutoff(as_of: dt.date | dt.datetime | None) -> dt.datetime | None:
+    """First instant not known at ``as_of`` (a date includes its whole day)."""
+    if as_of is None or isinstance(as_of, dt.datetime):
+        return as_of
+    return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
+
+
+def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime | None):
+    """The unit's events of any step or exclusion, numbered in funnel order (``pos``)."""
+    n = len(spec.steps)
+    t = timeline
+    if cutoff is not None:
+        t = t.filter(t[OCCURRED_AT] < ibis.timestamp(cutoff))
+    if spec.scope == "session":
+        t = t.filter(t.session_id.notnull())
+
+    def flags(t: ibis.Table) -> dict[str, ibis.BooleanValue]:
+        out = {f"m_{k}": s.matches(t) for k, s in enumerate(spec.steps, start=1)}
+        return out | {f"x_{k}": x.event.matches(t) for k, x in enumerate(spec.exclude, start=1)}
+
+    if spec.ordering != "strict":
+        # Events of no step cannot change a loose or any-order funnel: drop them first.
+        t = t.filter(ibis.or_(*flags(t).values()))
+    f = flags(t)
+    # At one instant, events are taken in step order; events of no step come last.
+    rank = ibis.cases(*[(f[f"m_{k}"], k) for k in range(1, n + 1)], else_=n + 1)
+    unit = _unit(spec)
+    u = t.select(
+        *unit,
+        CUSTOMER_KEY,
+        OCCURRED_AT,
+        "channel",
+        "device",
+        "url",
+        "amount",
+        ts=t[OCCURRED_AT].epoch_seconds().cast("int64"),
+        rank=rank,
+        seq_=t[SEQ],
+        **f,
+    )
+    w = ibis.window(group_by=[u[c] for c in unit], order_by=[u[OCCURRED_AT], u["rank"], u.seq_])
+    u = u.mutate(pos=ibis.row_number().over(w))
+    if spec.ordering == "strict":
+        u = u.filter(ibis.or_(*[u[c] for c in f]))
+    return u
+
+
+def _attempts(u: ibis.Table, spec: FunnelSpec, start, end, starts: ibis.BooleanValue):
+    """Events that start an attempt: in ``[start, end)``, all or each unit's first."""
+    a = u.filter(starts)
+    if start is not None:
+        a = a.filter(a[OCCURRED_AT] >= ibis.timestamp(start))
+    if end is not None:
+        a = a.filter(a[OCCURRED_AT] < ibis.timestamp(end))
+    if spec.counting == "first_entry":
+        r = ibis.row_number().over(group_by=[a[c] for c in _unit(spec)], order_by=a.pos)
+        a = a.mutate(r_=r).filter(lambda x: x.r_ == 0).drop("r_")
+    return a.select(
+        *_unit(spec),
+        CUSTOMER_KEY,
+        entered_at=a[OCCURRED_AT],
+        channel=a.channel.fill_null(UNKNOWN),
+        device=a.device.fill_null(UNKNOWN),
+        pos_1=a.pos,
+        ts_1=a.ts,
+        page_1=a.url,
+        amount=a.amount,
+    )
+
+
+def _drop_voided(states: ibis.Table, u: ibis.Table, spec: FunnelSpec, k: int) -> ibis.Table:
+    """Choices that reach step k with an exclusion event between step i and step k."""
+    unit = _unit(spec)
+    for no, x in enumerate(spec.exclude, start=1):
+        i, j = x.between
+        if j != k:
+            continue
+        ev = u.filter(u[f"x_{no}"]).select(**{f"e_{c}": u[c] for c in unit}, e_ts=u.ts)
+        preds = [states[c] == ev[f"e_{c}"] for c in unit]
+        preds += [ev.e_ts > states[f"ts_{i}"], ev.e_ts < states[f"ts_{k}"]]
+        states = states.anti_join(ev, preds)
+    return states
+
+
+def _drop_open_voided(states: ibis.Table, u: ibis.Table, spec: FunnelSpec) -> ibis.Table:
+    """Choices that stop between step i and j with an exclusion event after i in the window."""
+    unit = _unit(spec)
+    for no, x in enumerate(spec.exclude, start=1):
+        i, j = x.between
+        ev = u.filter(u[f"x_{no}"]).select(**{f"e_{c}": u[c] for c in unit}, e_ts=u.ts)
+        preds = [states[c] == ev[f"e_{c}"] for c in unit]
+        preds += [
+            states[REACHED] >= i,
+            states[REACHED] < j,
+            ev.e_ts > states[f"ts_{i}"],
+            ev.e_ts - states.ts_1 <= spec.window_seconds,
+        ]
+        states = states.anti_join(ev, preds)
+    return states
+
+
+def _mergeable(spec: FunnelSpec, k: int) -> bool:
+    """Whether a choice at step k is only worth its event (earliest best) for what follows."""
+    n = len(spec.steps)
+    if k < n and spec.steps[k].within_seconds is not None:
+        return False
+    return not any(x.between[0] <= k < x.between[1] for x in spec.exclude)
+
+
+def _ordered_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> list[ibis.Table]:
+    """Per step k, the choices of events that reach it (one row per kept choice)."""
+    n = len(spec.steps)
+    unit = _unit(spec)
+    cur = attempts
+    reached = [cur.mutate(**{REACHED: ibis.literal(1, "int64")})]
+    for k in range(2, n + 1):
+        step = spec.steps[k - 1]
+        c = u.filter(u[f"m_{k}"]).select(
+            **{f"c_{col}": u[col] for col in unit},
+            c_pos=u.pos,
+            c_ts=u.ts,
+            c_url=u.url,
+            c_amount=u.amount,
+        )
+        prev_pos, prev_ts = cur[f"pos_{k - 1}"], cur[f"ts_{k - 1}"]
+        preds = [cur[col] == c[f"c_{col}"] for col in unit]
+        preds.append(c.c_pos == prev_pos + 1 if spec.ordering == "strict" else c.c_pos > prev_pos)
+        preds.append(c.c_ts - cur.ts_1 <= spec.window_seconds)
+        if step.within_seconds is not None:
+            preds.append(c.c_ts - prev_ts <= step.within_seconds)
+        j = cur.inner_join(c, preds)
+        cols = {col: j[col] for col in cur.columns if col != "amount"}
+        nxt = j.select(
+            **cols,
+            **{f"pos_{k}": j.c_pos, f"ts_{k}": j.c_ts, f"page_{k}": j.c_url},
+            amount=j.c_amount,
+        )
+        nxt = _drop_voided(nxt, u, spec, k)
+        # Keep one choice per attempt (or per attempt and event, when what follows depends
+        # on more than the event): the earliest events, so that ties resolve the same way.
+        key = [*unit, "pos_1"]
+        if not _mergeable(spec, k):
+            key += [f"pos_{k}"] + [
+                f"pos_{x.between[0]}" for x in spec.exclude if x.between[0] < k < x.between[1]
+            ]
+        order = [nxt[f"pos_{k}"]] + [nxt[f"pos_{i}"] for i in range(2, k)]
+        r = ibis.row_number().over(group_by=[nxt[c] for c in dict.fromkeys(key)], order_by=order)
+        cur = nxt.mutate(r_=r).filter(lambda x: x.r_ == 0).drop("r_").view()
+        reached.append(cur.mutate(**{REACHED: ibis.literal(k, "int64")}))
+    return reached
+
+
+def _pad(states: ibis.Table, n: int) -> ibis.Table:
+    """Columns ``pos_k``, ``ts_k``, ``page_k`` for every step, null beyond those reached."""
+    missing = {}
+    for k in range(1, n + 1):
+        if f"pos_{k}" not in states.columns:
+            missing |= {
+                f"pos_{k}": ibis.null("int64"),
+                f"ts_{k}": ibis.null("int64"),
+                f"page_{k}": ibis.null("string"),
+            }
+    s = states.mutate(**missing)
+    order = (
+        ["entered_at", CUSTOMER_KEY, "channel", "device", REACHED]
+        + [f"{p}_{k}" for k in range(1, n + 1) for p in ("pos", "ts", "page")]
+        + ["amount"]
+    )
+    return s.select(*[c for c in s.columns if c not in order], *order)
+
+
+def _any_order_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ibis.Table:
+    """Per attempt, the distinct steps that happen within the window from its event."""
+    unit = _unit(spec)
+    n = len(spec.steps)
+    # Steps named alike are one kind of event: k such steps need k of its events.
+    kinds: dict[FunnelStep, list[int]] = {}
+    for k, s in enumerate(spec.steps, start=1):
+        kinds.setdefault(s, []).append(k)
+    c = u.select(
+        **{f"c_{col}": u[col] for col in unit},
+        c_ts=u.ts,
+        **{f"c_m_{ks[0]}": u[f"m_{ks[0]}"].cast("int64") for ks in kinds.values()},
+    )
+    preds = [attempts[col] == c[f"c_{col}"] for col in unit]
+    preds += [c.c_ts >= attempts.ts_1, c.c_ts - attempts.ts_1 <= spec.window_seconds]
+    j = attempts.inner_join(c, preds)
+    counts = j.group_by([j[col] for col in attempts.columns]).aggregate(
+        **{f"n_{ks[0]}": j[f"c_m_{ks[0]}"].sum() for ks in kinds.values()}
+    )
+    got = sum(
+        ibis.least(counts[f"n_{ks[0]}"], ibis.literal(len(ks), "int64")) for ks in kinds.values()
+    )
+    s = counts.mutate(**{REACHED: got.cast("int64")}).drop(*[f"n_{ks[0]}" for ks in kinds.values()])
+    return _pad(s, n).mutate(amount=ibis.null("float64"))
 
 
 def funnel_entries(
@@ -105,8 +362,9 @@ def funnel_entries(
     spec: FunnelSpec,
     start: dt.datetime | None = None,
     end: dt.datetime | None = None,
+    as_of: dt.date | dt.datetime | None = None,
 ) -> ibis.Table:
-    """One row per funnel entry, with the time each step was reached (null if not).
+    """One row per unit counted: its attempt that got furthest and the time of each step.
 
     Parameters
     ----------
@@ -115,101 +373,45 @@ def funnel_entries(
     spec
         The funnel.
     start, end
-        The entry range ``[start, end)``; open when None.
+        Attempts start in ``[start, end)``; open when None.
+    as_of
+        Events after this date (a datetime: from this instant) are ignored.
 
     Returns
     -------
     ibis.Table
-        ``journey_id``, ``customer_key``, ``session_id`` (session scope), ``channel``,
-        ``device``, ``period`` (``YYYY-MM`` of the entry), ``entered_at``, then per step k
-        ``ts_k`` (epoch seconds), ``page_k`` (url) and ``amount`` of the last step.
+        ``journey_id`` (and ``session_id`` in session scope), ``customer_key``, ``channel``,
+        ``device`` and ``period`` (``YYYY-MM``) of the entry, ``entered_at``,
+        ``steps_reached``, per step k ``ts_k`` (epoch seconds, null when not reached or for
+        steps in any order) and ``page_k`` (url), and ``amount`` of the last step.
     """
     n = len(spec.steps)
     unit = _unit(spec)
-    t = timeline
-    if spec.scope == "session":
-        t = t.filter(t.session_id.notnull())
-    flags = {f"m_{k}": s.matches(t) for k, s in enumerate(spec.steps, start=1)}
-    if spec.ordering == "loose":
-        # Touchpoints of no step cannot change a loose funnel: drop them before sorting.
-        t = t.filter(ibis.or_(*flags.values()))
-        flags = {f"m_{k}": s.matches(t) for k, s in enumerate(spec.steps, start=1)}
-    u = t.select(
-        *unit,
-        CUSTOMER_KEY,
-        SEQ,
-        OCCURRED_AT,
-        "channel",
-        "device",
-        "url",
-        "amount",
-        ts=t[OCCURRED_AT].epoch_seconds().cast("int64"),
-        **flags,
+    u = _funnel_events(timeline, spec, _cutoff(as_of))
+    if spec.ordering == "any":
+        attempts = _attempts(u, spec, start, end, ibis.or_(*[u[f"m_{k}"] for k in range(1, n + 1)]))
+        states = _any_order_states(u, spec, attempts)
+    else:
+        attempts = _attempts(u, spec, start, end, u.m_1)
+        states = ibis.union(*[_pad(s, n) for s in _ordered_states(u, spec, attempts)])
+        states = _drop_open_voided(states, u, spec)
+    order = [ibis.desc(states[REACHED])] + [states[f"pos_{k}"] for k in range(1, n + 1)]
+    best = states.mutate(
+        r_=ibis.row_number().over(group_by=[states[c] for c in unit], order_by=order)
     )
-    w = ibis.window(group_by=[u[c] for c in unit], order_by=u[SEQ])
-    u = u.mutate(pos=ibis.row_number().over(w))
-    ahead = ibis.window(group_by=[u[c] for c in unit], order_by=u.pos, rows=(1, None))
-    after = ibis.window(group_by=[u[c] for c in unit], order_by=u.pos)
-    nxt = {}
-    for k in range(2, n + 1):
-        m = u[f"m_{k}"]
-        if spec.ordering == "loose":
-            nxt[f"np_{k}"] = ibis.cases((m, u.pos), else_=ibis.null("int64")).min().over(ahead)
-            nxt[f"nt_{k}"] = ibis.cases((m, u.ts), else_=ibis.null("int64")).min().over(ahead)
-        else:
-            follows = m.lead().over(after).fill_null(False)
-            nxt[f"np_{k}"] = ibis.ifelse(follows, u.pos + 1, ibis.null("int64"))
-            nxt[f"nt_{k}"] = ibis.ifelse(follows, u.ts.lead().over(after), ibis.null("int64"))
-    u = u.mutate(**nxt)
-
-    first = u.filter(u.m_1)
-    if start is not None:
-        first = first.filter(first[OCCURRED_AT] >= ibis.timestamp(start))
-    if end is not None:
-        first = first.filter(first[OCCURRED_AT] < ibis.timestamp(end))
-    first = first.mutate(
-        r=ibis.row_number().over(group_by=[first[c] for c in unit], order_by=first.pos)
-    )
-    first = first.filter(first.r == 0)
-    cur = first.select(
+    best = best.filter(best.r_ == 0)
+    return best.select(
         *unit,
         CUSTOMER_KEY,
         "channel",
         "device",
-        entered_at=first[OCCURRED_AT],
-        pos_1=first.pos,
-        ts_1=first.ts,
+        period=best.entered_at.date().cast("string").substr(0, 7),
+        entered_at=best.entered_at,
+        **{REACHED: best[REACHED]},
+        **{f"ts_{k}": best[f"ts_{k}"] for k in range(1, n + 1)},
+        **{f"page_{k}": best[f"page_{k}"] for k in range(1, n + 1)},
+        amount=ibis.ifelse(best[REACHED] == n, best.amount, ibis.null("float64")),
     )
-    cur = cur.mutate(
-        device=cur.device.fill_null(UNKNOWN),
-        channel=cur.channel.fill_null(UNKNOWN),
-        period=cur.entered_at.date().cast("string").substr(0, 7),
-    )
-    kept = list(cur.columns)
-    for k in range(1, n + 1):
-        cols = {f"r_{c}": u[c] for c in unit}
-        extra = {f"page_{k}": u.url}
-        if k < n:
-            extra |= {"np": u[f"np_{k + 1}"], "nt": u[f"nt_{k + 1}"]}
-        else:
-            extra |= {"amount": u.amount}
-        row = u.select(**cols, r_pos=u.pos, **extra).view()
-        on = [(c, f"r_{c}") for c in unit] + [(f"pos_{k}", "r_pos")]
-        j = cur.left_join(row, on)
-        out = {c: j[c] for c in kept} | {f"page_{k}": j[f"page_{k}"]}
-        if k < n:
-            ok = j.nt.notnull() & (
-                (j.nt - j[f"ts_{k}"]) <= ibis.literal(spec.steps[k].within_seconds)
-            )
-            out |= {
-                f"pos_{k + 1}": ibis.ifelse(ok, j.np, ibis.null("int64")),
-                f"ts_{k + 1}": ibis.ifelse(ok, j.nt, ibis.null("int64")),
-            }
-        else:
-            out |= {"amount": ibis.ifelse(j[f"ts_{n}"].notnull(), j.amount, None)}
-        cur = j.select(**out).view()
-        kept = list(cur.columns)
-    return cur.drop(*[f"pos_{k}" for k in range(1, n + 1)])
 
 
 def with_profile(entries: ibis.Table, profile: ibis.Table | None) -> ibis.Table:
@@ -223,7 +425,7 @@ def with_profile(entries: ibis.Table, profile: ibis.Table | None) -> ibis.Table:
 
 
 def funnel(entries: ibis.Table, spec: FunnelSpec, splits: Sequence[str] = ()) -> ibis.Table:
-    """Conversion and drop-off of each step, overall and for each split column of ``entries``.
+    """Units reached, conversion, drop-off and times of each step, overall and per split.
 
     Parameters
     ----------
@@ -237,24 +439,37 @@ def funnel(entries: ibis.Table, spec: FunnelSpec, splits: Sequence[str] = ()) ->
     Returns
     -------
     ibis.Table
-        The columns of ``journey_funnels``.
+        The columns of ``journey_funnels``; the ``all`` split has every step even when
+        nobody entered.
     """
     n = len(spec.steps)
-    parts = []
-    for split in ("all", *splits):
-        value = ibis.literal("all") if split == "all" else entries[split].cast("string")
-        e = entries.mutate(split_value=value.fill_null(UNKNOWN))
-        aggs = {"entries": e.count()}
+
+    def aggs(e: ibis.Table) -> dict[str, ibis.Value]:
+        out = {"entries": e.count()}
         for k in range(1, n + 1):
-            aggs[f"reached_{k}"] = e[f"ts_{k}"].count()
+            out[f"reached_{k}"] = (e[REACHED] >= k).cast("int64").sum()
             if k > 1:
                 gap = (e[f"ts_{k}"] - e[f"ts_{k - 1}"]).cast("float64")
-                aggs[f"med_{k}"] = gap.quantile(0.5)
-                aggs[f"p90_{k}"] = gap.quantile(0.9)
-        g = e.group_by("split_value").aggregate(**aggs)
+                out |= {
+                    f"mean_{k}": gap.mean(),
+                    f"med_{k}": gap.quantile(0.5),
+                    f"p90_{k}": gap.quantile(0.9),
+                }
+        return out
+
+    parts = []
+    for split in ("all", *splits):
+        if split == "all":
+            # A global aggregate has its row even when nobody entered: steps count 0.
+            g = entries.aggregate(**aggs(entries)).mutate(split_value=ibis.literal("all"))
+        else:
+            e = entries.mutate(split_value=entries[split].cast("string").fill_null(UNKNOWN))
+            g = e.group_by("split_value").aggregate(**aggs(e))
+        entered = g.entries.cast("int64")
         for k, step in enumerate(spec.steps, start=1):
-            reached = g[f"reached_{k}"]
-            before = g[f"reached_{k - 1}"] if k > 1 else g.entries
+            reached = g[f"reached_{k}"].fill_null(0).cast("int64")
+            before = g[f"reached_{k - 1}"].fill_null(0).cast("int64") if k > 1 else entered
+            none = ibis.null("float64")
             parts.append(
                 g.select(
                     funnel=ibis.literal(spec.name),
@@ -262,13 +477,14 @@ def funnel(entries: ibis.Table, spec: FunnelSpec, splits: Sequence[str] = ()) ->
                     split_value=g.split_value,
                     step_no=ibis.literal(k, "int64"),
                     step=ibis.literal(step.name),
-                    entries=g.entries,
+                    entries=entered,
                     reached=reached,
-                    conversion=ibis.ifelse(g.entries > 0, reached / g.entries, None),
-                    step_conversion=ibis.ifelse(before > 0, reached / before, None),
+                    conversion=ibis.ifelse(entered > 0, reached / entered, none),
+                    step_conversion=ibis.ifelse(before > 0, reached / before, none),
                     dropped=(before - reached).cast("int64"),
-                    median_seconds=g[f"med_{k}"] if k > 1 else ibis.null("float64"),
-                    p90_seconds=g[f"p90_{k}"] if k > 1 else ibis.null("float64"),
+                    mean_seconds=g[f"mean_{k}"] if k > 1 else none,
+                    median_seconds=g[f"med_{k}"] if k > 1 else none,
+                    p90_seconds=g[f"p90_{k}"] if k > 1 else none,
                 )
             )
     return ibis.union(*parts)
@@ -281,7 +497,7 @@ def lost_pages(entries: ibis.Table, spec: FunnelSpec) -> ibis.Table:
     """
     parts = []
     for k in range(2, len(spec.steps) + 1):
-        e = entries.filter(entries[f"ts_{k - 1}"].notnull() & entries[f"ts_{k}"].isnull())
+        e = entries.filter(entries[REACHED] == k - 1)
         parts.append(
             e.group_by(channel=e.channel, page=e[f"page_{k - 1}"])
             .aggregate(lost=e.count())

@@ -4,13 +4,22 @@ For every touchpoint with an outcome (a delivery late or on time, a ticket resol
 survey score good, neutral or bad) of a known person, whose horizon ends within the data:
 was it followed by a purchase (``facts.purchases``) within ``journeys.moment_horizon_days``?
 Each outcome's repurchase rate is compared with the touchpoint's most frequent outcome (the
-reference); the difference comes with Newcombe's hybrid score interval (from two Wilson
-intervals), so that a difference whose interval holds 0 is not taken for a finding.
+reference).
+
+A customer's repeated touchpoints are not independent observations (ten late deliveries of
+one customer are one customer's experience, not ten), so the interval of the difference
+takes the customer as the unit: the Wald interval of the linear probability model
+``repurchased ~ outcome`` with the sandwich variance clustered by customer, which is what
+statsmodels' GEE gives (Gaussian family, independence working correlation, robust
+covariance). The sums it needs are computed in the engine, per customer: with ``p1``, ``p0``
+the two rates over ``N1``, ``N0`` touchpoints, and a customer ``c`` with ``n1c`` touchpoints
+of the outcome (``y1c`` followed by a purchase) and ``n0c`` of the reference (``y0c``), the
+variance of ``p1 - p0`` is ``sum_c ((y1c - n1c p1) / N1 - (y0c - n0c p0) / N0) ** 2``.
 
 References
 ----------
-Newcombe, R. G. (1998). Interval estimation for the difference between independent
-proportions: comparison of eleven methods. Statistics in Medicine 17, 873-890 (method 10).
+Liang, K.-Y. and Zeger, S. L. (1986). Longitudinal data analysis using generalized linear
+models. Biometrika 73, 13-22.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from parcours.schema import (
 def outcome_repurchases(
     timeline: ibis.Table, purchases: ibis.Table, horizon_days: int, data_end: ibis.Value
 ) -> ibis.Table:
-    """Per touchpoint and outcome: eligible touchpoints and those followed by a purchase.
+    """Per touchpoint and outcome: eligible touchpoints, those followed by a purchase, variance.
 
     Parameters
     ----------
@@ -50,7 +59,7 @@ def outcome_repurchases(
     Returns
     -------
     ibis.Table
-        ``touchpoint``, ``outcome``, ``events``, ``repurchased``.
+        ``compared_outcomes`` of the touchpoints followed by a purchase, per customer.
     """
     h = horizon_days * 86400
     t = timeline.filter(
@@ -78,33 +87,75 @@ def outcome_repurchases(
     end = data_end.epoch_seconds().cast("int64")
     e = u.filter((u.kind == 0) & (u.ts + h <= end))
     later = e.next_buy.notnull() & (e.next_buy > e.ts) & (e.next_buy <= e.ts + h)
-    return e.group_by([TOUCHPOINT, OUTCOME]).aggregate(
-        events=e.count(), repurchased=later.sum().cast("int64")
+    per_customer = e.group_by([TOUCHPOINT, OUTCOME, CUSTOMER_KEY]).aggregate(
+        n=e.count(), y=later.cast("int64").sum()
     )
+    return compared_outcomes(per_customer)
 
 
-def wilson(x: float, n: float, z: float) -> tuple[float, float]:
-    """Wilson score interval of a proportion ``x / n``."""
-    if n == 0:
-        return 0.0, 1.0
-    p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+def compared_outcomes(per_customer: ibis.Table) -> ibis.Table:
+    """Each outcome against its touchpoint's reference, with the customer-clustered variance.
 
+    Parameters
+    ----------
+    per_customer
+        ``touchpoint``, ``outcome``, ``customer_key``, ``n`` (touchpoints) and ``y`` (of
+        them, followed by a purchase).
 
-def difference_interval(
-    x1: float, n1: float, x2: float, n2: float, confidence: float = 0.95
-) -> tuple[float, float]:
-    """Newcombe's hybrid score interval of ``x1/n1 - x2/n2``."""
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p1, p2 = x1 / n1, x2 / n2
-    l1, u1 = wilson(x1, n1, z)
-    l2, u2 = wilson(x2, n2, z)
-    d = p1 - p2
-    return (
-        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    Returns
+    -------
+    ibis.Table
+        ``touchpoint``, ``outcome``, ``events``, ``repurchased``, ``reference``,
+        ``reference_events``, ``reference_repurchased`` and ``variance`` (of the difference
+        of the two rates); a row per outcome but the reference.
+    """
+    c = per_customer
+    totals = c.group_by([TOUCHPOINT, OUTCOME]).aggregate(events=c.n.sum(), repurchased=c.y.sum())
+    rank = ibis.row_number().over(
+        group_by=totals[TOUCHPOINT], order_by=[ibis.desc(totals.events), totals[OUTCOME]]
+    )
+    totals = totals.mutate(is_ref=rank == 0)
+    ref = totals.filter(totals.is_ref).select(
+        ref_tp=totals[TOUCHPOINT],
+        reference=totals[OUTCOME],
+        reference_events=totals.events,
+        reference_repurchased=totals.repurchased,
+    )
+    # A customer's part of the score: (y - n p) / N over their touchpoints of one outcome.
+    j = c.inner_join(totals, [TOUCHPOINT, OUTCOME])
+    scored = j.select(
+        TOUCHPOINT,
+        OUTCOME,
+        CUSTOMER_KEY,
+        "is_ref",
+        score=(j.y - j.n * (j.repurchased / j.events)) / j.events,
+    )
+    squares = scored.group_by([TOUCHPOINT, OUTCOME]).aggregate(sq=(scored.score**2).sum())
+    mine = scored.filter(~scored.is_ref)
+    theirs = scored.filter(scored.is_ref).select(
+        t_tp=scored[TOUCHPOINT], t_ck=scored[CUSTOMER_KEY], t_score=scored.score
+    )
+    both = mine.inner_join(
+        theirs, [mine[TOUCHPOINT] == theirs.t_tp, mine[CUSTOMER_KEY] == theirs.t_ck]
+    )
+    cross = both.group_by([TOUCHPOINT, OUTCOME]).aggregate(cross=(both.score * both.t_score).sum())
+    ref_sq = squares.inner_join(
+        ref, [squares[TOUCHPOINT] == ref.ref_tp, squares[OUTCOME] == ref.reference]
+    ).select(r_tp=ref.ref_tp, ref_sq=squares.sq)
+    out = totals.filter(~totals.is_ref).drop("is_ref")
+    out = out.inner_join(ref, out[TOUCHPOINT] == ref.ref_tp)
+    out = out.inner_join(squares, [TOUCHPOINT, OUTCOME])
+    out = out.inner_join(ref_sq, out[TOUCHPOINT] == ref_sq.r_tp)
+    out = out.left_join(cross, [TOUCHPOINT, OUTCOME])
+    return out.select(
+        TOUCHPOINT,
+        OUTCOME,
+        events=out.events.cast("int64"),
+        repurchased=out.repurchased.cast("int64"),
+        reference=out.reference,
+        reference_events=out.reference_events.cast("int64"),
+        reference_repurchased=out.reference_repurchased.cast("int64"),
+        variance=(out.sq + out.ref_sq - 2 * out.cross.fill_null(0.0)).cast("float64"),
     )
 
 
@@ -116,7 +167,7 @@ def moments_of_truth(
     Parameters
     ----------
     counts
-        ``outcome_repurchases`` as pandas (a few rows).
+        ``outcome_repurchases`` as pandas (a row per outcome compared).
     horizon_days
         The repurchase window, recorded with the result.
     confidence
@@ -127,36 +178,29 @@ def moments_of_truth(
     pandas.DataFrame
         The columns of ``journey_moments_of_truth``, significant and largest first.
     """
+    z = float(norm.ppf(0.5 + confidence / 2))
     rows = []
-    for touchpoint, g in counts.groupby(TOUCHPOINT):
-        g = g[g.events > 0]
-        if len(g) < 2:
-            continue
-        ref = g.sort_values(["events", OUTCOME], ascending=[False, True]).iloc[0]
-        for r in g.itertuples():
-            if r.outcome == ref[OUTCOME]:
-                continue
-            low, high = difference_interval(
-                r.repurchased, r.events, ref.repurchased, ref.events, confidence
-            )
-            rate, ref_rate = r.repurchased / r.events, ref.repurchased / ref.events
-            rows.append(
-                {
-                    TOUCHPOINT: touchpoint,
-                    OUTCOME: r.outcome,
-                    "reference": ref[OUTCOME],
-                    "events": int(r.events),
-                    "repurchased": int(r.repurchased),
-                    "rate": rate,
-                    "reference_events": int(ref.events),
-                    "reference_rate": ref_rate,
-                    "difference": rate - ref_rate,
-                    "ci_low": low,
-                    "ci_high": high,
-                    "significant": bool(low > 0 or high < 0),
-                    "horizon_days": int(horizon_days),
-                }
-            )
+    for r in counts.itertuples():
+        rate, ref_rate = r.repurchased / r.events, r.reference_repurchased / r.reference_events
+        half = z * math.sqrt(max(float(r.variance), 0.0))
+        low, high = rate - ref_rate - half, rate - ref_rate + half
+        rows.append(
+            {
+                TOUCHPOINT: r.touchpoint,
+                OUTCOME: r.outcome,
+                "reference": r.reference,
+                "events": int(r.events),
+                "repurchased": int(r.repurchased),
+                "rate": rate,
+                "reference_events": int(r.reference_events),
+                "reference_rate": ref_rate,
+                "difference": rate - ref_rate,
+                "ci_low": low,
+                "ci_high": high,
+                "significant": bool(low > 0 or high < 0),
+                "horizon_days": int(horizon_days),
+            }
+        )
     out = pd.DataFrame(rows, columns=JOURNEY_MOMENTS.column_names)
     if out.empty:
         return out

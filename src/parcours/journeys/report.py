@@ -28,6 +28,7 @@ from parcours.schema import (
     JOURNEY_TIMELINE,
     JOURNEY_TRANSITIONS,
     OCCURRED_AT,
+    STAGE,
     TOUCHPOINT,
     TableSpec,
 )
@@ -44,7 +45,9 @@ class JourneysReport:
     funnels: list[str] = field(default_factory=list)
     start: dt.datetime | None = None
     end: dt.datetime | None = None
+    as_of: dt.date | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _write_frame(engine: Engine, spec: TableSpec, frame: pd.DataFrame) -> None:
@@ -72,6 +75,7 @@ def write_journeys(
     start: dt.date | dt.datetime | None = None,
     end: dt.date | dt.datetime | None = None,
     funnel_names: list[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> JourneysReport:
     """Write the journey tables: timeline, funnels, paths, transitions, friction, moments.
 
@@ -81,19 +85,24 @@ def write_journeys(
         The workspace.
     start, end
         Funnel entries in ``[start, end)``; a date ``end`` is excluded. By default every
-        entry whose full conversion window lies within the data.
+        entry whose full conversion window lies within the data. Conversions are followed
+        past ``end`` to the end of the window, never past the as-of date.
     funnel_names
         Funnels of ``journeys.funnels`` to compute (default: all).
+    as_of
+        Only events and orders known on this date (its whole day) are used, in every
+        journey table; default: everything ingested.
 
     Returns
     -------
     JourneysReport
-        Rows written per table and notes (splits that could not be made...).
+        Rows written per table, notes (a funnel step not in the data yet, splits that could
+        not be made...) and warnings (a funnel step that looks like a typo).
 
     Raises
     ------
     UserInputError
-        No events or orders, an unknown funnel, or a funnel step found nowhere.
+        No events or orders, or an unknown funnel.
     """
     engine, cfg = ws.engine, ws.config.journeys
     check_stages(cfg.stages)
@@ -104,17 +113,23 @@ def write_journeys(
                 f"unknown funnel {name!r}",
                 hint=f"funnels of journeys.funnels: {', '.join(cfg.funnels) or 'none'}",
             )
-    report = JourneysReport(funnels=names, start=_as_datetime(start), end=_as_datetime(end))
-    engine.write(JOURNEY_TIMELINE.name, journey_timeline(engine, cfg.stages), stage=STAGE_NAME)
+    report = JourneysReport(
+        funnels=names, start=_as_datetime(start), end=_as_datetime(end), as_of=as_of
+    )
+    whole = journey_timeline(engine, cfg.stages)
+    if as_of is not None:
+        # What happened after the as-of date was not known then; seq stays dense (a suffix).
+        whole = whole.filter(whole[OCCURRED_AT] < end_of(as_of))
+    engine.write(JOURNEY_TIMELINE.name, whole, stage=STAGE_NAME)
     tl = engine.table(JOURNEY_TIMELINE.name)
-    found = engine.execute(tl.group_by(TOUCHPOINT).aggregate(n=tl.count()))
+    found = engine.execute(tl.group_by([TOUCHPOINT, STAGE]).aggregate(n=tl.count()))
     if found.empty:
         raise UserInputError(
             "no events or orders of any person in the workspace",
             hint="ingest events and orders (parcours ingest events FILE), then parcours resolve",
         )
     last = pd.Timestamp(engine.execute(tl[OCCURRED_AT].max())).to_pydatetime()
-    as_of = resolve_as_of(engine, None)
+    as_of = resolve_as_of(engine, as_of)
     bought = purchases(engine, as_of)
 
     profile = engine.table(PROFILE) if engine.has_table(PROFILE) else None
@@ -131,9 +146,13 @@ def write_journeys(
     steps, pages, values = [], [], []
     for name in names:
         spec = funnels.funnel_spec(name, cfg.funnels[name], stage_names(cfg.stages))
-        funnels.check_steps(spec, list(found[TOUCHPOINT]))
+        notes, warnings = funnels.check_steps(
+            spec, list(found[TOUCHPOINT].dropna()), list(found[STAGE].dropna())
+        )
+        report.notes += notes
+        report.warnings += warnings
         until = report.end or last - dt.timedelta(seconds=spec.window_seconds)
-        entries = funnels.funnel_entries(tl, spec, report.start, until)
+        entries = funnels.funnel_entries(tl, spec, report.start, until, report.as_of)
         entries = funnels.with_profile(entries, profile).cache()
         splits = [*funnels.SPLITS, *profile_splits]
         steps.append(engine.execute(funnels.funnel(entries, spec, splits)))
@@ -220,7 +239,17 @@ def print_journeys(ws: Workspace, funnel_name: str | None = None, top: int = 10)
     f = f[(f.funnel == name) & f.split.isin(["all", "channel"])]
     console.table(
         f"Funnel {name}: {cfg.funnels[name].description if name in cfg.funnels else ''}",
-        ["split", "step", "reached", "conversion", "step conversion", "dropped", "median", "p90"],
+        [
+            "split",
+            "step",
+            "reached",
+            "conversion",
+            "step conversion",
+            "dropped",
+            "mean",
+            "median",
+            "p90",
+        ],
         [
             (
                 r.split_value,
@@ -229,6 +258,7 @@ def print_journeys(ws: Workspace, funnel_name: str | None = None, top: int = 10)
                 _pct(r.conversion),
                 _pct(r.step_conversion),
                 int(r.dropped),
+                _duration(r.mean_seconds),
                 _duration(r.median_seconds),
                 _duration(r.p90_seconds),
             )
