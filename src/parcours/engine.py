@@ -6,9 +6,12 @@ swap) and the few engine-specific functions live here.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +23,37 @@ from sqlglot import exp
 
 from parcours.config import Config
 from parcours.errors import EngineError, UserInputError
+from parcours.lock import WorkspaceLock
 from parcours.schema import TableSpec
 
 log = logging.getLogger(__name__)
+
+# What a command makes for its own use and removes before it ends; a killed command leaves
+# them behind, and the next writer clears them.
+STAGING_PREFIX = "parcours-ingest-"
+NEW_SUFFIX = "__new"
+WORK_TABLE_PREFIXES = (
+    "ibis_duckdb_table_",
+    "ibis_read_parquet_",
+    "_checked_",
+    "_staged_",
+    "identity_work_",
+)
+SWAP_JOURNAL = "_swap.json"
+
+# DuckDB settings for connections that run the user's SQL: no files, network or extensions
+# beyond the workspace's own tables.
+SAFE_DUCKDB = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def is_work_table(name: str) -> bool:
+    """Whether ``name`` is a table a command makes for itself (see WORK_TABLE_PREFIXES)."""
+    return name.startswith(WORK_TABLE_PREFIXES) or name.endswith(NEW_SUFFIX)
+
 
 IBIS_TYPES: dict[str, dt.DataType] = {
     "string": dt.string,
@@ -93,34 +124,88 @@ class Engine:
         A connected Ibis backend (DuckDB or PySpark).
     tables_dir
         Spark only: where tables are kept as Parquet folders between sessions.
+    lock
+        The workspace's write lock, released by :meth:`close`.
     """
 
-    def __init__(self, backend: Any, tables_dir: Path | None = None, session: Any = None) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        tables_dir: Path | None = None,
+        session: Any = None,
+        lock: WorkspaceLock | None = None,
+    ) -> None:
         self.con = backend
         self.name: str = backend.name
         self.tables_dir = tables_dir
         self.session = session
+        self.lock = lock
+        self._batch_depth = 0
+        # Spark: tables written in the open batch (name -> new folder) and dropped by it.
+        self._pending: dict[str, Path] = {}
+        self._dropped: set[str] = set()
+        self._serial = 0
         if self.name == "pyspark":
             self._register_spark_tables()
 
     # -- connecting ---------------------------------------------------------------------
     @classmethod
     def connect(cls, config: Config, workspace_dir: Path, *, read_only: bool = False) -> Engine:
-        """Open the engine the config names; ``read_only`` makes DuckDB refuse any write."""
+        """Open the engine the config names; ``read_only`` makes DuckDB refuse any write.
+
+        A writer takes the workspace's lock and clears what a killed command left behind.
+        """
         if config.engine == "duckdb":
             path = workspace_dir / config.database
+            lock = WorkspaceLock(path.with_name(path.name + ".lock"))
             if read_only and not path.exists():
-                return cls(ibis.duckdb.connect())  # nothing ingested yet: an empty warehouse
+                return cls(ibis.duckdb.connect(**SAFE_DUCKDB))  # nothing ingested yet
+            if not read_only:
+                lock.acquire()
             try:
-                return cls(ibis.duckdb.connect(str(path), read_only=read_only))
+                backend = ibis.duckdb.connect(str(path), read_only=read_only)
             except Exception as e:  # duckdb raises IOException for a locked or corrupt file
+                lock.release()
+                if "lock" in str(e).lower():
+                    raise lock.locked_error(str(e).splitlines()[0]) from None
                 raise EngineError(f"opening {path.name}: {e}") from e
-        session = spark_session(config)
-        return cls(ibis.pyspark.connect(session), workspace_dir / "spark-tables", session)
+            engine = cls(backend, lock=None if read_only else lock)
+        else:
+            lock = WorkspaceLock(workspace_dir / "spark-tables.lock")
+            if not read_only:
+                lock.acquire()
+            session = spark_session(config)
+            engine = cls(
+                ibis.pyspark.connect(session),
+                workspace_dir / "spark-tables",
+                session,
+                None if read_only else lock,
+            )
+        if not read_only:
+            engine._clear_leftovers(workspace_dir)
+        return engine
 
     def close(self) -> None:
         if self.name == "duckdb":
             self.con.disconnect()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def _clear_leftovers(self, workspace_dir: Path) -> None:
+        """Drop the staging folders and work tables a killed command could not remove."""
+        for folder in workspace_dir.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(folder, ignore_errors=True)
+        if self.name != "duckdb":
+            return  # Spark's work tables are folders, cleared in _register_spark_tables
+        rows = self.con.raw_sql(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall()
+        for name, kind in rows:
+            if is_work_table(name):
+                what = "VIEW" if kind == "VIEW" else "TABLE"
+                self.con.raw_sql(f'DROP {what} IF EXISTS "{name}"')
 
     # -- reading ------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
@@ -156,37 +241,117 @@ class Engine:
     def to_pyarrow(self, expr: ibis.Table):
         return self.con.to_pyarrow(expr)
 
-    # -- writing: one writer, write then swap ---------------------------------------------
+    # -- writing: one writer, write then swap, batches commit together --------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Every table written or dropped inside commits together at the end, or none does.
+
+        Reads inside the batch see its writes. On DuckDB the batch is one transaction; on
+        Spark new tables go to new folders that a journaled swap puts in place at the end, so
+        a kill at any moment leaves the tables of before or of after. Nested batches join the
+        outermost one.
+        """
+        if self._batch_depth:
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+            return
+        self._begin()
+        self._batch_depth = 1
+        try:
+            yield
+        except BaseException:
+            self._batch_depth = 0
+            self._rollback()
+            raise
+        self._batch_depth = 0
+        self._commit()
+
+    def _begin(self) -> None:
+        if self.name == "duckdb":
+            self.con.raw_sql("BEGIN TRANSACTION")
+
+    def _commit(self) -> None:
+        if self.name == "duckdb":
+            self.con.raw_sql("COMMIT")
+            return
+        assert self.tables_dir is not None
+        journal = self.tables_dir / SWAP_JOURNAL
+        plan = {
+            "swap": {name: folder.name for name, folder in self._pending.items()},
+            "drop": sorted(self._dropped - set(self._pending)),
+        }
+        self._pending, self._dropped = {}, set()
+        if not plan["swap"] and not plan["drop"]:
+            return
+        staged = journal.with_name(journal.name + ".tmp")
+        staged.write_text(json.dumps(plan), encoding="utf-8")
+        staged.replace(journal)  # the commit point: from here the swap is rolled forward
+        self._apply_journal()
+        for name in plan["swap"]:
+            self.con.read_parquet(str(self.tables_dir / name), table_name=name)
+
+    def _rollback(self) -> None:
+        if self.name == "duckdb":
+            self.con.raw_sql("ROLLBACK")
+            return
+        assert self.tables_dir is not None
+        touched = set(self._pending) | self._dropped
+        for folder in self._pending.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        self._pending, self._dropped = {}, set()
+        for name in touched:  # back to the committed tables
+            self.forget(name)
+            if (self.tables_dir / name).is_dir():
+                self.con.read_parquet(str(self.tables_dir / name), table_name=name)
+
+    def _apply_journal(self) -> None:
+        """Put a committed Spark batch in place; safe to repeat after a kill half-way."""
+        assert self.tables_dir is not None
+        journal = self.tables_dir / SWAP_JOURNAL
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        for name, folder in plan["swap"].items():
+            new = self.tables_dir / folder
+            if new.is_dir():  # not yet moved in place
+                shutil.rmtree(self.tables_dir / name, ignore_errors=True)
+                new.rename(self.tables_dir / name)
+        for name in plan["drop"]:
+            shutil.rmtree(self.tables_dir / name, ignore_errors=True)
+        journal.unlink()
+
     def write(self, name: str, expr: ibis.Table, *, stage: str) -> None:
         """Replace table ``name`` by ``expr``; the old table stays intact if writing fails."""
         try:
-            if self.name == "duckdb":
-                self._write_duckdb(name, expr)
-            else:
-                self._write_spark(name, expr)
+            with self.batch():
+                if self.name == "duckdb":
+                    self._write_duckdb(name, expr)
+                else:
+                    self._write_spark(name, expr)
         except Exception as e:
             log.debug("failed SQL for %s.%s:\n%s", stage, name, ibis.to_sql(expr))
             raise EngineError(f"{stage}: writing {name}: {e}") from e
 
     def _write_duckdb(self, name: str, expr: ibis.Table) -> None:
-        tmp = f"{name}__new"
-        self.con.create_table(tmp, expr, overwrite=True)
-        self.con.raw_sql(
-            f'BEGIN; DROP TABLE IF EXISTS "{name}"; ALTER TABLE "{tmp}" RENAME TO "{name}"; COMMIT;'
-        )
+        # Inside the batch's transaction: the new table replaces the old one at commit only.
+        tmp = f"{name}{NEW_SUFFIX}"
+        self.con.drop_table(tmp, force=True)
+        self.con.create_table(tmp, expr)
+        self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"; ALTER TABLE "{tmp}" RENAME TO "{name}"')
 
     def _write_spark(self, name: str, expr: ibis.Table) -> None:
         assert self.tables_dir is not None
-        final = self.tables_dir / name
-        tmp = self.tables_dir / f"{name}.new"
-        old = self.tables_dir / f"{name}.old"
-        shutil.rmtree(tmp, ignore_errors=True)
-        self.session.sql(self.con.compile(expr)).write.parquet(str(tmp))
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-        self.con.read_parquet(str(final), table_name=name)
+        self._serial += 1
+        # A fresh folder each time: ``expr`` may read the batch's previous version of ``name``.
+        folder = self.tables_dir / f"{name}.new-{os.getpid()}-{self._serial}"
+        self.session.sql(self.con.compile(expr)).write.parquet(str(folder))
+        previous = self._pending.get(name)
+        self._pending[name] = folder
+        self._dropped.discard(name)
+        self.con.read_parquet(str(folder), table_name=name)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
 
     def _register_spark_tables(self) -> None:
         assert self.tables_dir is not None
@@ -194,17 +359,26 @@ class Engine:
         for name in self.con.list_tables():
             self.con.drop_view(name, force=True)
         self.tables_dir.mkdir(parents=True, exist_ok=True)
+        if (self.tables_dir / SWAP_JOURNAL).exists():
+            self._apply_journal()  # a batch committed, then killed while swapping
         for folder in sorted(self.tables_dir.iterdir()):
-            if folder.is_dir() and "." not in folder.name:
+            if not folder.is_dir():
+                continue
+            if "." in folder.name:  # a batch that never committed
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
                 self.con.read_parquet(str(folder), table_name=folder.name)
 
     def drop(self, name: str) -> None:
         if self.name == "duckdb":
             self.con.drop_table(name, force=True)
-        else:
+            return
+        with self.batch():
             self.forget(name)
-            if self.tables_dir is not None:
-                shutil.rmtree(self.tables_dir / name, ignore_errors=True)
+            folder = self._pending.pop(name, None)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            self._dropped.add(name)
 
     # -- read-only SQL --------------------------------------------------------------------
     def query(self, sql: str) -> ibis.Table:
