@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import ibis.expr.datatypes as dt
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from parcours.config import Config
 from parcours.errors import EngineError, UserInputError
@@ -53,6 +54,54 @@ SAFE_DUCKDB = {
 def is_work_table(name: str) -> bool:
     """Whether ``name`` is a table a command makes for itself (see WORK_TABLE_PREFIXES)."""
     return name.startswith(WORK_TABLE_PREFIXES) or name.endswith(NEW_SUFFIX)
+
+
+_READS = (exp.Query, exp.Describe, exp.Summarize, exp.Show)
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Copy)
+
+
+def read_only_statement(sql: str, dialect: str) -> str:
+    """``sql`` cut to its one statement if that statement only reads, else UserInputError.
+
+    Reads are queries, DESCRIBE, SHOW, SUMMARIZE and EXPLAIN of a query; a trailing ``;``
+    and comments after it are dropped.
+    """
+    refused = UserInputError(
+        "only one read-only statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) "
+        "is allowed",
+        hint="parcours sql reads the workspace; stages write it",
+    )
+    quiet = logging.getLogger("sqlglot")
+    level, quiet.level = quiet.level, logging.ERROR  # no "falling back to Command" notes
+    try:
+        statements = [
+            s
+            for s in sqlglot.parse(sql, read=dialect)
+            if s is not None and not isinstance(s, exp.Semicolon)
+        ]
+        tokens = sqlglot.tokenize(sql, read=dialect)
+    except sqlglot.errors.SqlglotError as e:
+        raise UserInputError(f"SQL does not parse: {str(e).splitlines()[0]}") from None
+    finally:
+        quiet.level = level
+    if len(statements) != 1:
+        raise refused
+    statement = statements[0]
+    if isinstance(statement, exp.Command):
+        keyword = str(statement.this).upper()
+        rest = statement.args.get("expression") or ""
+        rest = rest if isinstance(rest, str) else rest.name
+        if keyword == "EXPLAIN":
+            inner = rest.strip()
+            if inner.upper().startswith("ANALYZE"):
+                inner = inner[len("ANALYZE") :]
+            read_only_statement(inner, dialect)
+        elif keyword not in ("SHOW", "DESCRIBE", "DESC"):
+            raise refused
+    elif not isinstance(statement, _READS) or statement.find(*_WRITES):
+        raise refused
+    end = next((t.start for t in tokens if t.token_type == TokenType.SEMICOLON), len(sql))
+    return sql[:end]
 
 
 IBIS_TYPES: dict[str, dt.DataType] = {
@@ -150,20 +199,31 @@ class Engine:
 
     # -- connecting ---------------------------------------------------------------------
     @classmethod
-    def connect(cls, config: Config, workspace_dir: Path, *, read_only: bool = False) -> Engine:
-        """Open the engine the config names; ``read_only`` makes DuckDB refuse any write.
+    def connect(
+        cls,
+        config: Config,
+        workspace_dir: Path,
+        *,
+        read_only: bool = False,
+        allow_external: bool = False,
+    ) -> Engine:
+        """Open the engine the config names; ``read_only`` makes it refuse any write.
 
-        A writer takes the workspace's lock and clears what a killed command left behind.
+        A read-only engine answers the user's SQL: it reads no file, network or extension
+        beyond the workspace's tables unless ``allow_external``. A writer takes the
+        workspace's lock and clears what a killed command left behind.
         """
+        sandbox = read_only and not allow_external
         if config.engine == "duckdb":
             path = workspace_dir / config.database
             lock = WorkspaceLock(path.with_name(path.name + ".lock"))
+            settings = SAFE_DUCKDB if sandbox else {}
             if read_only and not path.exists():
-                return cls(ibis.duckdb.connect(**SAFE_DUCKDB))  # nothing ingested yet
+                return cls(ibis.duckdb.connect(**settings))  # nothing ingested yet
             if not read_only:
                 lock.acquire()
             try:
-                backend = ibis.duckdb.connect(str(path), read_only=read_only)
+                backend = ibis.duckdb.connect(str(path), read_only=read_only, **settings)
             except Exception as e:  # duckdb raises IOException for a locked or corrupt file
                 lock.release()
                 if "lock" in str(e).lower():
@@ -175,6 +235,8 @@ class Engine:
             if not read_only:
                 lock.acquire()
             session = spark_session(config)
+            # Spark's counterpart of DuckDB's enable_external_access: no SELECT from a path.
+            session.conf.set("spark.sql.runSQLOnFiles", "false" if sandbox else "true")
             engine = cls(
                 ibis.pyspark.connect(session),
                 workspace_dir / "spark-tables",
@@ -196,8 +258,10 @@ class Engine:
         """Drop the staging folders and work tables a killed command could not remove."""
         for folder in workspace_dir.glob(f"{STAGING_PREFIX}*"):
             shutil.rmtree(folder, ignore_errors=True)
-        if self.name != "duckdb":
-            return  # Spark's work tables are folders, cleared in _register_spark_tables
+        if self.name == "duckdb":  # Spark's are folders, cleared in _register_spark_tables
+            self._drop_work_tables()
+
+    def _drop_work_tables(self) -> None:
         rows = self.con.raw_sql(
             "SELECT table_name, table_type FROM information_schema.tables "
             "WHERE table_catalog = current_database() AND table_schema = 'main'"
@@ -242,15 +306,18 @@ class Engine:
         return self.con.to_pyarrow(expr)
 
     # -- writing: one writer, write then swap, batches commit together --------------------
-    @contextmanager
-    def batch(self) -> Iterator[None]:
+    def batch(self) -> AbstractContextManager[None]:
         """Every table written or dropped inside commits together at the end, or none does.
 
         Reads inside the batch see its writes. On DuckDB the batch is one transaction; on
         Spark new tables go to new folders that a journaled swap puts in place at the end, so
         a kill at any moment leaves the tables of before or of after. Nested batches join the
-        outermost one.
+        outermost one, and work tables (see ``is_work_table``) left at its end are dropped.
         """
+        return self._batch(sweep=True)
+
+    @contextmanager
+    def _batch(self, *, sweep: bool) -> Iterator[None]:
         if self._batch_depth:
             self._batch_depth += 1
             try:
@@ -267,17 +334,23 @@ class Engine:
             self._rollback()
             raise
         self._batch_depth = 0
-        self._commit()
+        self._commit(sweep)
 
     def _begin(self) -> None:
         if self.name == "duckdb":
             self.con.raw_sql("BEGIN TRANSACTION")
 
-    def _commit(self) -> None:
+    def _commit(self, sweep: bool) -> None:
+        # Work tables a stage forgot to drop are never committed by a batch.
         if self.name == "duckdb":
+            if sweep:
+                self._drop_work_tables()
             self.con.raw_sql("COMMIT")
             return
         assert self.tables_dir is not None
+        for name in [n for n in self._pending if sweep and is_work_table(n)]:
+            self.forget(name)
+            shutil.rmtree(self._pending.pop(name), ignore_errors=True)
         journal = self.tables_dir / SWAP_JOURNAL
         plan = {
             "swap": {name: folder.name for name, folder in self._pending.items()},
@@ -321,10 +394,18 @@ class Engine:
             shutil.rmtree(self.tables_dir / name, ignore_errors=True)
         journal.unlink()
 
+    def create_missing(self, specs: Sequence[TableSpec]) -> None:
+        """Create each table of ``specs`` that does not exist yet, empty."""
+        with self.batch():
+            for spec in specs:
+                if not self.has_table(spec.name):
+                    empty = self.from_arrow(arrow_rows([], spec), f"_empty_{spec.name}")
+                    self.write(spec.name, conform(empty, spec), stage="init")
+
     def write(self, name: str, expr: ibis.Table, *, stage: str) -> None:
         """Replace table ``name`` by ``expr``; the old table stays intact if writing fails."""
         try:
-            with self.batch():
+            with self._batch(sweep=False):
                 if self.name == "duckdb":
                     self._write_duckdb(name, expr)
                 else:
@@ -364,7 +445,7 @@ class Engine:
         for folder in sorted(self.tables_dir.iterdir()):
             if not folder.is_dir():
                 continue
-            if "." in folder.name:  # a batch that never committed
+            if "." in folder.name or is_work_table(folder.name):  # never committed
                 shutil.rmtree(folder, ignore_errors=True)
             else:
                 self.con.read_parquet(str(folder), table_name=folder.name)
@@ -373,7 +454,7 @@ class Engine:
         if self.name == "duckdb":
             self.con.drop_table(name, force=True)
             return
-        with self.batch():
+        with self._batch(sweep=False):
             self.forget(name)
             folder = self._pending.pop(name, None)
             if folder is not None:
@@ -381,22 +462,23 @@ class Engine:
             self._dropped.add(name)
 
     # -- read-only SQL --------------------------------------------------------------------
-    def query(self, sql: str) -> ibis.Table:
-        """Run a read-only query; anything that could write is refused before it runs."""
+    def query(self, sql: str, limit: int | None = None) -> pa.Table:
+        """Answer one read-only statement (a query, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN).
+
+        Anything that could write is refused before it runs; ``limit`` caps the rows.
+        """
         dialect = "duckdb" if self.name == "duckdb" else "spark"
+        text = read_only_statement(sql, dialect)
         try:
-            statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-        except sqlglot.errors.ParseError as e:
-            raise UserInputError(f"SQL does not parse: {str(e).splitlines()[0]}") from None
-        if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-            raise UserInputError(
-                "only one read-only query (SELECT, WITH ... SELECT) is allowed",
-                hint="parcours sql reads the workspace; stages write it",
-            )
-        try:
-            return self.con.sql(sql)
+            if self.name == "duckdb":
+                relation = self.con.con.sql(text)
+                if limit:
+                    relation = relation.limit(limit)
+                return relation.to_arrow_table()
+            frame = self.session.sql(text)
+            return (frame.limit(limit) if limit else frame).toArrow()
         except Exception as e:
-            raise UserInputError(f"query failed: {str(e).splitlines()[0]}") from None
+            raise UserInputError(f"query failed: {str(e).strip().splitlines()[0]}") from None
 
     # -- engine-specific functions, as named capabilities ---------------------------------
     def parse_timestamp(self, text: ibis.StringValue, strftime_format: str) -> ibis.Value:
