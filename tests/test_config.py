@@ -53,3 +53,32 @@ def test_opening_a_folder_without_config_says_how_to_create_one(tmp_path):
     with pytest.raises(Exception, match="no parcours.yaml") as info:
         Workspace.open(tmp_path)
     assert info.value.hint == f"create a workspace with: parcours init {tmp_path}"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "engine: duckdb\ndefaults:\n  country: FR\nengine: spark\n",
+            "parcours.yaml: line 4: not valid YAML (key 'engine' is repeated (first on line 1))",
+        ),
+        (
+            "defaults:\n  country: FR\n  currency: EUR\n  country: BE\n",
+            "parcours.yaml: line 4: not valid YAML (key 'country' is repeated (first on line 2))",
+        ),
+        (
+            "engine: duckdb\n# café\n".encode("latin-1"),
+            "parcours.yaml: line 2: byte 0xe9 is not UTF-8",
+        ),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "parcours.yaml: line 3: binary content, not a YAML text"),
+    ],
+)
+def test_unreadable_or_ambiguous_config_exits_2_with_the_line(tmp_path, capsys, content, message):
+    from parcours.cli import main
+
+    path = tmp_path / "parcours.yaml"
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    assert main(["sql", "select 1", "-w", str(tmp_path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err
+    assert "Traceback" not in err

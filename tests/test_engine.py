@@ -82,3 +82,105 @@ def test_sql_refuses_anything_but_one_read_query(workspace, query):
 def test_spark_pattern_translates_strftime_formats():
     assert spark_pattern("%d/%m/%Y %H:%M") == "dd/MM/yyyy HH:mm"
     assert spark_pattern("%Y-%m-%dT%H:%M:%S") == "yyyy-MM-dd'T'HH:mm:ss"
+
+
+def values(engine, name):
+    return sorted(engine.to_pyarrow(engine.table(name)).column("x").to_pylist())
+
+
+def test_a_batch_commits_every_write_and_drop_together_or_none(workspace):
+    engine = workspace.engine
+    engine.write("a", engine.from_arrow(pa.table({"x": [1]}), "a_src"), stage="test")
+    engine.write("gone", engine.from_arrow(pa.table({"x": [9]}), "gone_src"), stage="test")
+    with pytest.raises(RuntimeError, match="stopped"), engine.batch():
+        engine.write("a", engine.from_arrow(pa.table({"x": [2]}), "a2"), stage="test")
+        engine.write("b", engine.from_arrow(pa.table({"x": [3]}), "b2"), stage="test")
+        engine.drop("gone")
+        assert values(engine, "a") == [2] and values(engine, "b") == [3]  # reads see the batch
+        assert not engine.has_table("gone")
+        raise RuntimeError("stopped")
+    assert values(engine, "a") == [1] and values(engine, "gone") == [9]
+    assert not engine.has_table("b")
+
+    with engine.batch():
+        engine.write("a", engine.from_arrow(pa.table({"x": [4]}), "a3"), stage="test")
+        a = engine.table("a")
+        engine.write("a", a.mutate(x=a.x + 1), stage="test")  # reads its own earlier write
+        engine.write("identity_work_x", a, stage="test")  # a work table a stage forgot
+        engine.drop("gone")
+    workspace.close()
+    engine = workspace.engine  # what the next command sees
+    assert values(engine, "a") == [5]
+    assert not engine.has_table("gone") and not engine.has_table("identity_work_x")
+
+
+def test_a_spark_swap_killed_half_way_is_completed_by_the_next_start(tmp_path):
+    from types import SimpleNamespace
+
+    import pyarrow.parquet as pq
+
+    from parcours.engine import SWAP_JOURNAL, Engine
+
+    def table(folder, x):
+        folder.mkdir()
+        pq.write_table(pa.table({"x": [x]}), folder / "part-0.parquet")
+
+    tables = tmp_path / "spark-tables"
+    tables.mkdir()
+    table(tables / "a", 1)  # not yet replaced by a.new-1
+    table(tables / "a.new-1", 2)
+    table(tables / "b", 4)  # already replaced by b.new-2 before the kill
+    table(tables / "c", 5)  # dropped by the batch
+    (tables / SWAP_JOURNAL).write_text(
+        '{"swap": {"a": "a.new-1", "b": "b.new-2"}, "drop": ["c"]}', encoding="utf-8"
+    )
+    Engine._apply_journal(SimpleNamespace(tables_dir=tables))
+    assert sorted(p.name for p in tables.iterdir()) == ["a", "b"]
+    assert pq.read_table(tables / "a").column("x").to_pylist() == [2]
+    assert pq.read_table(tables / "b").column("x").to_pylist() == [4]
+
+
+HOLDER = """
+import sys, time
+sys.argv = ["parcours", "run", "--as-of", "2024-06-30"]
+from parcours.workspace import Workspace
+ws = Workspace.open(sys.stdin.readline().strip())
+ws.engine
+print("holding", flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("command", [["ingest", "orders"], ["sql", "select 1"]])
+def test_a_workspace_held_by_another_command_exits_2_naming_it(tmp_path, capsys, command):
+    import os
+    import subprocess
+    import sys
+
+    from parcours.cli import main
+
+    assert main(["init", str(tmp_path / "ws")]) == 0
+    path = write(tmp_path / "orders.csv", "order_id,ordered_at,channel,total_amount\n")
+    assert main(["ingest", "orders", str(path), "-w", str(tmp_path / "ws")]) == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        holder.stdin.write(f"{tmp_path / 'ws'}\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline() == "holding\n"
+        capsys.readouterr()
+        args = [*command, *([str(path)] if command[0] == "ingest" else [])]
+        assert main([*args, "-w", str(tmp_path / "ws")]) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the workspace is in use by 'parcours run --as-of 2024-06-30' (pid {holder.pid}" in err
+    assert "hint: wait for that command to finish, or stop it" in err
+    # The lock ends with its holder, even killed: the command now runs.
+    assert main([*args, "-w", str(tmp_path / "ws")]) == 0

@@ -309,16 +309,22 @@ def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
     format: FormatOpt = "table",
     limit: Annotated[int, typer.Option(help="At most this many rows (0: all).")] = 1000,
+    allow_external: Annotated[
+        bool,
+        typer.Option(
+            "--allow-external",
+            help="Let the query read files, URLs and extensions outside the workspace.",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
-    """Answer a read-only query on the workspace; writes are refused."""
+    """Answer a query, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN on the workspace; no writes."""
     from parcours.engine import Engine
 
     ws = Workspace.open(workspace)
-    engine = Engine.connect(ws.config, ws.dir, read_only=True)
+    engine = Engine.connect(ws.config, ws.dir, read_only=True, allow_external=allow_external)
     try:
-        expr = engine.query(query)
-        result = engine.to_pyarrow(expr.limit(limit) if limit else expr)
+        result = engine.query(query, limit or None)
     finally:
         engine.close()
     rows = result.to_pylist()

@@ -6,9 +6,12 @@ swap) and the few engine-specific functions live here.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,89 @@ import ibis.expr.datatypes as dt
 import pyarrow as pa
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from parcours.config import Config
 from parcours.errors import EngineError, UserInputError
+from parcours.lock import WorkspaceLock
 from parcours.schema import TableSpec
 
 log = logging.getLogger(__name__)
+
+# What a command makes for its own use and removes before it ends; a killed command leaves
+# them behind, and the next writer clears them.
+STAGING_PREFIX = "parcours-ingest-"
+NEW_SUFFIX = "__new"
+WORK_TABLE_PREFIXES = (
+    "ibis_duckdb_table_",
+    "ibis_read_parquet_",
+    "_checked_",
+    "_staged_",
+    "identity_work_",
+)
+SWAP_JOURNAL = "_swap.json"
+
+# DuckDB settings for connections that run the user's SQL: no files, network or extensions
+# beyond the workspace's own tables.
+SAFE_DUCKDB = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def is_work_table(name: str) -> bool:
+    """Whether ``name`` is a table a command makes for itself (see WORK_TABLE_PREFIXES)."""
+    return name.startswith(WORK_TABLE_PREFIXES) or name.endswith(NEW_SUFFIX)
+
+
+_READS = (exp.Query, exp.Describe, exp.Summarize, exp.Show)
+_WRITES = (exp.Insert, exp.Update, exp.Delete, exp.Merge, exp.Create, exp.Drop, exp.Copy)
+
+
+def read_only_statement(sql: str, dialect: str) -> str:
+    """``sql`` cut to its one statement if that statement only reads, else UserInputError.
+
+    Reads are queries, DESCRIBE, SHOW, SUMMARIZE and EXPLAIN of a query; a trailing ``;``
+    and comments after it are dropped.
+    """
+    refused = UserInputError(
+        "only one read-only statement (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN) "
+        "is allowed",
+        hint="parcours sql reads the workspace; stages write it",
+    )
+    quiet = logging.getLogger("sqlglot")
+    level, quiet.level = quiet.level, logging.ERROR  # no "falling back to Command" notes
+    try:
+        statements = [
+            s
+            for s in sqlglot.parse(sql, read=dialect)
+            if s is not None and not isinstance(s, exp.Semicolon)
+        ]
+        tokens = sqlglot.tokenize(sql, read=dialect)
+    except sqlglot.errors.SqlglotError as e:
+        raise UserInputError(f"SQL does not parse: {str(e).splitlines()[0]}") from None
+    finally:
+        quiet.level = level
+    if len(statements) != 1:
+        raise refused
+    statement = statements[0]
+    if isinstance(statement, exp.Command):
+        keyword = str(statement.this).upper()
+        rest = statement.args.get("expression") or ""
+        rest = rest if isinstance(rest, str) else rest.name
+        if keyword == "EXPLAIN":
+            inner = rest.strip()
+            if inner.upper().startswith("ANALYZE"):
+                inner = inner[len("ANALYZE") :]
+            read_only_statement(inner, dialect)
+        elif keyword not in ("SHOW", "DESCRIBE", "DESC"):
+            raise refused
+    elif not isinstance(statement, _READS) or statement.find(*_WRITES):
+        raise refused
+    end = next((t.start for t in tokens if t.token_type == TokenType.SEMICOLON), len(sql))
+    return sql[:end]
+
 
 IBIS_TYPES: dict[str, dt.DataType] = {
     "string": dt.string,
@@ -93,34 +173,103 @@ class Engine:
         A connected Ibis backend (DuckDB or PySpark).
     tables_dir
         Spark only: where tables are kept as Parquet folders between sessions.
+    lock
+        The workspace's write lock, released by :meth:`close`.
     """
 
-    def __init__(self, backend: Any, tables_dir: Path | None = None, session: Any = None) -> None:
+    def __init__(
+        self,
+        backend: Any,
+        tables_dir: Path | None = None,
+        session: Any = None,
+        lock: WorkspaceLock | None = None,
+    ) -> None:
         self.con = backend
         self.name: str = backend.name
         self.tables_dir = tables_dir
         self.session = session
+        self.lock = lock
+        self._batch_depth = 0
+        # Spark: tables written in the open batch (name -> new folder) and dropped by it.
+        self._pending: dict[str, Path] = {}
+        self._dropped: set[str] = set()
+        self._serial = 0
         if self.name == "pyspark":
             self._register_spark_tables()
 
     # -- connecting ---------------------------------------------------------------------
     @classmethod
-    def connect(cls, config: Config, workspace_dir: Path, *, read_only: bool = False) -> Engine:
-        """Open the engine the config names; ``read_only`` makes DuckDB refuse any write."""
+    def connect(
+        cls,
+        config: Config,
+        workspace_dir: Path,
+        *,
+        read_only: bool = False,
+        allow_external: bool = False,
+    ) -> Engine:
+        """Open the engine the config names; ``read_only`` makes it refuse any write.
+
+        A read-only engine answers the user's SQL: it reads no file, network or extension
+        beyond the workspace's tables unless ``allow_external``. A writer takes the
+        workspace's lock and clears what a killed command left behind.
+        """
+        sandbox = read_only and not allow_external
         if config.engine == "duckdb":
             path = workspace_dir / config.database
+            lock = WorkspaceLock(path.with_name(path.name + ".lock"))
+            settings = SAFE_DUCKDB if sandbox else {}
             if read_only and not path.exists():
-                return cls(ibis.duckdb.connect())  # nothing ingested yet: an empty warehouse
+                return cls(ibis.duckdb.connect(**settings))  # nothing ingested yet
+            if not read_only:
+                lock.acquire()
             try:
-                return cls(ibis.duckdb.connect(str(path), read_only=read_only))
+                backend = ibis.duckdb.connect(str(path), read_only=read_only, **settings)
             except Exception as e:  # duckdb raises IOException for a locked or corrupt file
+                lock.release()
+                if "lock" in str(e).lower():
+                    raise lock.locked_error(str(e).splitlines()[0]) from None
                 raise EngineError(f"opening {path.name}: {e}") from e
-        session = spark_session(config)
-        return cls(ibis.pyspark.connect(session), workspace_dir / "spark-tables", session)
+            engine = cls(backend, lock=None if read_only else lock)
+        else:
+            lock = WorkspaceLock(workspace_dir / "spark-tables.lock")
+            if not read_only:
+                lock.acquire()
+            session = spark_session(config)
+            # Spark's counterpart of DuckDB's enable_external_access: no SELECT from a path.
+            session.conf.set("spark.sql.runSQLOnFiles", "false" if sandbox else "true")
+            engine = cls(
+                ibis.pyspark.connect(session),
+                workspace_dir / "spark-tables",
+                session,
+                None if read_only else lock,
+            )
+        if not read_only:
+            engine._clear_leftovers(workspace_dir)
+        return engine
 
     def close(self) -> None:
         if self.name == "duckdb":
             self.con.disconnect()
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+
+    def _clear_leftovers(self, workspace_dir: Path) -> None:
+        """Drop the staging folders and work tables a killed command could not remove."""
+        for folder in workspace_dir.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(folder, ignore_errors=True)
+        if self.name == "duckdb":  # Spark's are folders, cleared in _register_spark_tables
+            self._drop_work_tables()
+
+    def _drop_work_tables(self) -> None:
+        rows = self.con.raw_sql(
+            "SELECT table_name, table_type FROM information_schema.tables "
+            "WHERE table_catalog = current_database() AND table_schema = 'main'"
+        ).fetchall()
+        for name, kind in rows:
+            if is_work_table(name):
+                what = "VIEW" if kind == "VIEW" else "TABLE"
+                self.con.raw_sql(f'DROP {what} IF EXISTS "{name}"')
 
     # -- reading ------------------------------------------------------------------------
     def has_table(self, name: str) -> bool:
@@ -156,37 +305,134 @@ class Engine:
     def to_pyarrow(self, expr: ibis.Table):
         return self.con.to_pyarrow(expr)
 
-    # -- writing: one writer, write then swap ---------------------------------------------
+    # -- writing: one writer, write then swap, batches commit together --------------------
+    def batch(self) -> AbstractContextManager[None]:
+        """Every table written or dropped inside commits together at the end, or none does.
+
+        Reads inside the batch see its writes. On DuckDB the batch is one transaction; on
+        Spark new tables go to new folders that a journaled swap puts in place at the end, so
+        a kill at any moment leaves the tables of before or of after. Nested batches join the
+        outermost one, and work tables (see ``is_work_table``) left at its end are dropped.
+        """
+        return self._batch(sweep=True)
+
+    @contextmanager
+    def _batch(self, *, sweep: bool) -> Iterator[None]:
+        if self._batch_depth:
+            self._batch_depth += 1
+            try:
+                yield
+            finally:
+                self._batch_depth -= 1
+            return
+        self._begin()
+        self._batch_depth = 1
+        try:
+            yield
+        except BaseException:
+            self._batch_depth = 0
+            self._rollback()
+            raise
+        self._batch_depth = 0
+        self._commit(sweep)
+
+    def _begin(self) -> None:
+        if self.name == "duckdb":
+            self.con.raw_sql("BEGIN TRANSACTION")
+
+    def _commit(self, sweep: bool) -> None:
+        # Work tables a stage forgot to drop are never committed by a batch.
+        if self.name == "duckdb":
+            if sweep:
+                self._drop_work_tables()
+            self.con.raw_sql("COMMIT")
+            return
+        assert self.tables_dir is not None
+        for name in [n for n in self._pending if sweep and is_work_table(n)]:
+            self.forget(name)
+            shutil.rmtree(self._pending.pop(name), ignore_errors=True)
+        journal = self.tables_dir / SWAP_JOURNAL
+        plan = {
+            "swap": {name: folder.name for name, folder in self._pending.items()},
+            "drop": sorted(self._dropped - set(self._pending)),
+        }
+        self._pending, self._dropped = {}, set()
+        if not plan["swap"] and not plan["drop"]:
+            return
+        staged = journal.with_name(journal.name + ".tmp")
+        staged.write_text(json.dumps(plan), encoding="utf-8")
+        staged.replace(journal)  # the commit point: from here the swap is rolled forward
+        self._apply_journal()
+        for name in plan["swap"]:
+            self.con.read_parquet(str(self.tables_dir / name), table_name=name)
+
+    def _rollback(self) -> None:
+        if self.name == "duckdb":
+            self.con.raw_sql("ROLLBACK")
+            return
+        assert self.tables_dir is not None
+        touched = set(self._pending) | self._dropped
+        for folder in self._pending.values():
+            shutil.rmtree(folder, ignore_errors=True)
+        self._pending, self._dropped = {}, set()
+        for name in touched:  # back to the committed tables
+            self.forget(name)
+            if (self.tables_dir / name).is_dir():
+                self.con.read_parquet(str(self.tables_dir / name), table_name=name)
+
+    def _apply_journal(self) -> None:
+        """Put a committed Spark batch in place; safe to repeat after a kill half-way."""
+        assert self.tables_dir is not None
+        journal = self.tables_dir / SWAP_JOURNAL
+        plan = json.loads(journal.read_text(encoding="utf-8"))
+        for name, folder in plan["swap"].items():
+            new = self.tables_dir / folder
+            if new.is_dir():  # not yet moved in place
+                shutil.rmtree(self.tables_dir / name, ignore_errors=True)
+                new.rename(self.tables_dir / name)
+        for name in plan["drop"]:
+            shutil.rmtree(self.tables_dir / name, ignore_errors=True)
+        journal.unlink()
+
+    def create_missing(self, specs: Sequence[TableSpec]) -> None:
+        """Create each table of ``specs`` that does not exist yet, empty."""
+        with self.batch():
+            for spec in specs:
+                if not self.has_table(spec.name):
+                    empty = self.from_arrow(arrow_rows([], spec), f"_empty_{spec.name}")
+                    self.write(spec.name, conform(empty, spec), stage="init")
+
     def write(self, name: str, expr: ibis.Table, *, stage: str) -> None:
         """Replace table ``name`` by ``expr``; the old table stays intact if writing fails."""
         try:
-            if self.name == "duckdb":
-                self._write_duckdb(name, expr)
-            else:
-                self._write_spark(name, expr)
+            with self._batch(sweep=False):
+                if self.name == "duckdb":
+                    self._write_duckdb(name, expr)
+                else:
+                    self._write_spark(name, expr)
         except Exception as e:
             log.debug("failed SQL for %s.%s:\n%s", stage, name, ibis.to_sql(expr))
             raise EngineError(f"{stage}: writing {name}: {e}") from e
 
     def _write_duckdb(self, name: str, expr: ibis.Table) -> None:
-        tmp = f"{name}__new"
-        self.con.create_table(tmp, expr, overwrite=True)
-        self.con.raw_sql(
-            f'BEGIN; DROP TABLE IF EXISTS "{name}"; ALTER TABLE "{tmp}" RENAME TO "{name}"; COMMIT;'
-        )
+        # Inside the batch's transaction: the new table replaces the old one at commit only.
+        tmp = f"{name}{NEW_SUFFIX}"
+        self.con.drop_table(tmp, force=True)
+        self.con.create_table(tmp, expr)
+        self.con.raw_sql(f'DROP TABLE IF EXISTS "{name}"; ALTER TABLE "{tmp}" RENAME TO "{name}"')
 
     def _write_spark(self, name: str, expr: ibis.Table) -> None:
         assert self.tables_dir is not None
-        final = self.tables_dir / name
-        tmp = self.tables_dir / f"{name}.new"
-        old = self.tables_dir / f"{name}.old"
-        shutil.rmtree(tmp, ignore_errors=True)
-        self.session.sql(self.con.compile(expr)).write.parquet(str(tmp))
-        if final.exists():
-            final.rename(old)
-        tmp.rename(final)
-        shutil.rmtree(old, ignore_errors=True)
-        self.con.read_parquet(str(final), table_name=name)
+        self._serial += 1
+        # A fresh folder each time: ``expr`` may read the batch's previous version of ``name``.
+        folder = self.tables_dir / f"{name}.new-{os.getpid()}-{self._serial}"
+        self.session.sql(self.con.compile(expr)).write.parquet(str(folder))
+        previous = self._pending.get(name)
+        self._pending[name] = folder
+        self._dropped.discard(name)
+        self.con.read_parquet(str(folder), table_name=name)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
 
     def _register_spark_tables(self) -> None:
         assert self.tables_dir is not None
@@ -194,35 +440,45 @@ class Engine:
         for name in self.con.list_tables():
             self.con.drop_view(name, force=True)
         self.tables_dir.mkdir(parents=True, exist_ok=True)
+        if (self.tables_dir / SWAP_JOURNAL).exists():
+            self._apply_journal()  # a batch committed, then killed while swapping
         for folder in sorted(self.tables_dir.iterdir()):
-            if folder.is_dir() and "." not in folder.name:
+            if not folder.is_dir():
+                continue
+            if "." in folder.name or is_work_table(folder.name):  # never committed
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
                 self.con.read_parquet(str(folder), table_name=folder.name)
 
     def drop(self, name: str) -> None:
         if self.name == "duckdb":
             self.con.drop_table(name, force=True)
-        else:
+            return
+        with self._batch(sweep=False):
             self.forget(name)
-            if self.tables_dir is not None:
-                shutil.rmtree(self.tables_dir / name, ignore_errors=True)
+            folder = self._pending.pop(name, None)
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
+            self._dropped.add(name)
 
     # -- read-only SQL --------------------------------------------------------------------
-    def query(self, sql: str) -> ibis.Table:
-        """Run a read-only query; anything that could write is refused before it runs."""
+    def query(self, sql: str, limit: int | None = None) -> pa.Table:
+        """Answer one read-only statement (a query, DESCRIBE, SHOW, SUMMARIZE or EXPLAIN).
+
+        Anything that could write is refused before it runs; ``limit`` caps the rows.
+        """
         dialect = "duckdb" if self.name == "duckdb" else "spark"
+        text = read_only_statement(sql, dialect)
         try:
-            statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
-        except sqlglot.errors.ParseError as e:
-            raise UserInputError(f"SQL does not parse: {str(e).splitlines()[0]}") from None
-        if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-            raise UserInputError(
-                "only one read-only query (SELECT, WITH ... SELECT) is allowed",
-                hint="parcours sql reads the workspace; stages write it",
-            )
-        try:
-            return self.con.sql(sql)
+            if self.name == "duckdb":
+                relation = self.con.con.sql(text)
+                if limit:
+                    relation = relation.limit(limit)
+                return relation.to_arrow_table()
+            frame = self.session.sql(text)
+            return (frame.limit(limit) if limit else frame).toArrow()
         except Exception as e:
-            raise UserInputError(f"query failed: {str(e).splitlines()[0]}") from None
+            raise UserInputError(f"query failed: {str(e).strip().splitlines()[0]}") from None
 
     # -- engine-specific functions, as named capabilities ---------------------------------
     def parse_timestamp(self, text: ibis.StringValue, strftime_format: str) -> ibis.Value:

@@ -102,14 +102,17 @@ STAGES = (
 def run(ws: Workspace, as_of: dt.date | None = None, *, show: bool = True) -> dict[str, float]:
     """Run every stage in order; return the seconds each took."""
     timings: dict[str, float] = {}
-    for stage in STAGES:
-        start = time.perf_counter()
-        with console.err.status(f"{stage.name}..."):
-            result = stage.run(ws, as_of)
-        timings[stage.name] = time.perf_counter() - start
-        if show:
-            console.out.rule(stage.name)
-            stage.show(ws, result)
+    # Every table of the run is replaced at the end, together: a run stopped at any moment
+    # leaves the tables of the previous run.
+    with ws.engine.batch():
+        for stage in STAGES:
+            start = time.perf_counter()
+            with console.err.status(f"{stage.name}..."):
+                result = stage.run(ws, as_of)
+            timings[stage.name] = time.perf_counter() - start
+            if show:
+                console.out.rule(stage.name)
+                stage.show(ws, result)
     if show:
         console.table(
             "Pipeline", ["stage", "seconds"], [(k, round(v, 1)) for k, v in timings.items()]

@@ -11,6 +11,7 @@ import yaml
 from parcours.config import CONFIG_FILE, Config, load_config, render_config
 from parcours.engine import Engine
 from parcours.errors import UserInputError
+from parcours.schema import SYSTEM_TABLES
 
 _SOURCES_EXAMPLE = """
 # Example of a source, for a store system exporting French-style CSV:
@@ -65,7 +66,11 @@ class Workspace:
                     + yaml.safe_dump({"sources": sources}, sort_keys=False, allow_unicode=True)
                 )
             path.write_text(text, encoding="utf-8")
-        return cls.open(directory)
+        ws = cls.open(directory)
+        # The tables ingestion reports into exist from the start, so they can be queried.
+        ws.engine.create_missing(SYSTEM_TABLES)
+        ws.close()
+        return ws
 
     @cached_property
     def engine(self) -> Engine:

@@ -112,7 +112,10 @@ def ingest_files(
             settings = workspace.config.sources.get(name) or SourceConfig()
             key = f"sources.{name}.tables.{spec.kind}"
         try:
-            report.files.append(_ingest_file(workspace, spec, path, name, settings, key, progress))
+            # One file's rows, quarantine, findings and log line commit together or not at all.
+            with workspace.engine.batch():
+                summary = _ingest_file(workspace, spec, path, name, settings, key, progress)
+            report.files.append(summary)
         except UserInputError as e:
             report.failures.append(e)
     return report
