@@ -166,6 +166,7 @@ def _ingest_file(
             date_formats=date_formats,
             defaults=workspace.config.defaults,
             engine=engine,
+            limits=workspace.config.ingest,
         )
         lineage = {
             SOURCE: ibis.literal(source),
@@ -177,7 +178,7 @@ def _ingest_file(
         engine.write(checked_name, checked.table.mutate(**lineage), stage="ingest")
         try:
             rows = engine.table(checked_name)
-            _count_findings(engine, staged_table, checked.findings, summary)
+            _count_findings(engine, checked.source, checked.findings, summary)
             _write_rows(engine, spec, rows, summary)
             _write_quarantine(engine, spec, rows, summary, now)
             _write_findings(engine, summary, now)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +42,6 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-_COMMA_DECIMAL = re.compile(r"^-?\d{1,3}(?:[ .\u00a0]?\d{3})*,\d+$")
-_DOT_DECIMAL = re.compile(r"^-?\d{1,3}(?:[ ,]?\d{3})*\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Staged:
     path: Path
     columns: list[str]
     rows: int
-    decimal: str
+    decimal: str | None  # None when the source does not say: read from the whole file
 
 
 def file_format(path: Path, source: SourceConfig) -> str:
@@ -93,16 +90,6 @@ def _detect_encoding(sample: bytes) -> str:
         return "cp1252"
 
 
-def _detect_decimal(rows: list[list[str]]) -> str:
-    comma = dot = 0
-    for row in rows:
-        for value in row:
-            value = value.strip()
-            comma += bool(_COMMA_DECIMAL.match(value))
-            dot += bool(_DOT_DECIMAL.match(value))
-    return "," if comma > dot else "."
-
-
 def _first_bad_utf8_line(path: Path) -> int:
     decoder = codecs.getincrementaldecoder("utf-8")()
     line = 1
@@ -136,8 +123,7 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
             delimiter = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    parsed = list(csv.reader(lines[:200], delimiter=delimiter))
-    header = [h.strip() for h in parsed[0]]
+    header = [h.strip() for h in next(csv.reader(lines[:1], delimiter=delimiter))]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes or "" in header:
         raise UserInputError(
@@ -149,7 +135,7 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
                 hint="give every column a distinct name",
             )
         )
-    decimal = source.decimal or _detect_decimal(parsed[1:])
+    decimal = source.decimal  # None: read from the whole file, in the engine (validate)
 
     ragged: list[int] = []
 
@@ -307,7 +293,7 @@ def _stage_jsonl(path: Path, source: SourceConfig, out: Path, progress: Progress
         pq.write_table(pa.table({LINE: pa.array([], pa.int64())}), part)
         parts.append(part)
     _merge_parts(parts, [*columns, LINE], out)
-    return Staged(out, [c for c in columns if c != JSON_ERROR], total, ".")
+    return Staged(out, [c for c in columns if c != JSON_ERROR], total, source.decimal)
 
 
 def _line_blocks(path: Path, progress: Progress) -> Iterator[bytes]:
