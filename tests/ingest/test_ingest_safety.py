@@ -265,3 +265,137 @@ def test_a_bad_source_setting_exits_2_with_its_key(tmp_path, capsys, source, mes
     assert code == 2
     assert message in err
     assert "Traceback" not in err and "internal error" not in err
+
+
+# -- what files hold, and where ---------------------------------------------------------------
+def test_line_numbers_stay_right_after_blank_lines_and_multi_line_values(workspace, tmp_path):
+    text = (
+        "order_id,ordered_at,channel,total_amount,store_id\n"
+        "A1,2024-01-05,web,1,\n"
+        "\n"
+        'A2,2024-01-05,web,-2,"a store\n'
+        'on two lines"\n'
+        "\n"
+        "\n"
+        "A3,2024-01-05,web,-3,\n"
+    )
+    ingest_files(workspace, "orders", [put(tmp_path / "o.csv", text)])
+    assert sorted(reasons(workspace)) == [4, 8]
+    assert rows(workspace, "orders")[0]["source_line"] == 2
+
+
+def test_a_utf16_file_with_its_byte_order_mark_is_read(workspace, tmp_path):
+    path = put(tmp_path / "o.csv", HEAD + "Aé,2024-01-05,web,1\nA2,2024-01-05,web,-1\n", "utf-16")
+    (summary,) = ingest_files(workspace, "orders", [path]).files
+    assert (summary.loaded, summary.quarantined) == (1, 1)
+    assert rows(workspace, "orders")[0]["order_id"] == "Aé"
+    assert sorted(reasons(workspace)) == [3]
+
+
+def test_a_header_without_final_newline_is_a_file_of_no_rows(workspace, tmp_path):
+    (summary,) = ingest_files(workspace, "orders", [put(tmp_path / "o.csv", HEAD.strip())]).files
+    assert (summary.read, summary.loaded, summary.quarantined) == (0, 0, 0)
+
+
+def test_a_plain_ascii_start_then_cp1252_is_read_as_cp1252(workspace, tmp_path):
+    body = "".join(f"A{i},2024-01-05,store,1\n" for i in range(4000))  # beyond the sample
+    path = put(tmp_path / "o.csv", HEAD + body + "Hélène,2024-01-05,store,2\n", "cp1252")
+    (summary,) = ingest_files(workspace, "orders", [path]).files
+    assert (summary.loaded, summary.quarantined) == (4001, 0)
+    assert "Hélène" in amounts(workspace)
+
+
+@pytest.mark.parametrize(
+    ("content", "settings", "message"),
+    [
+        (
+            (HEAD + "Aé,2024-01-05,web,1\n" + "A,2024-01-05,web,1\n" * 4000).encode()
+            + b"B\xe9,2024-01-05,web,1\n",
+            {},
+            "o.csv:4003: not valid utf-8 text (encodings tried: utf-8, detected)",
+        ),
+        (
+            (HEAD + "A\x81,2024-01-05,web,1\n").encode("latin-1"),
+            {"encoding": "cp1252"},
+            "o.csv:2: not valid cp1252 text (encodings tried: cp1252, set in the source's config)",
+        ),
+        (
+            HEAD.encode("utf-16-le"),
+            {},
+            "o.csv: the file has NUL bytes: it is UTF-16 without a byte-order mark, or not text",
+        ),
+    ],
+)
+def test_bytes_not_in_the_encoding_are_refused_with_the_line_and_encodings_tried(
+    make_workspace, tmp_path, content, settings, message
+):
+    ws = make_workspace(sources={"s": settings})
+    path = tmp_path / "o.csv"
+    path.write_bytes(content)
+    (failure,) = ingest_files(ws, "orders", [path], source="s").failures
+    assert str(failure.problem).startswith(message)
+    assert not ws.engine.has_table("orders")
+
+
+def test_a_folder_and_an_unreadable_file_fail_alone(workspace, tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    unreadable = Path("/proc/self/mem")  # exists, and reading it at offset 0 fails
+    good = put(tmp_path / "good.csv", HEAD + "A1,2024-01-05,web,1\n")
+    report = ingest_files(workspace, "orders", [folder, unreadable, good])
+    assert [f.file for f in report.files] == ["good.csv"]
+    folder_error, read_error = (str(f.problem) for f in report.failures)
+    assert folder_error == (
+        f"{folder}: is a folder, not a file; hint: give the files inside it, such as "
+        f"{folder / '*.csv'}"
+    )
+    assert read_error == "/proc/self/mem: cannot read the file: Input/output error"
+
+
+def test_an_orders_file_given_as_stores_is_refused(workspace, tmp_path):
+    text = "order_id,ordered_at,channel,store_id,total_amount\nA1,2024-01-05,store,S1,1\n"
+    (failure,) = ingest_files(workspace, "stores", [put(tmp_path / "o.csv", text)]).failures
+    assert str(failure.problem) == (
+        "o.csv: the file looks like orders (channel, order_id, ordered_at, store_id, "
+        "total_amount), not stores: only store_id is a column of stores; hint: parcours ingest "
+        "orders o.csv, or map the columns in sources.default.tables.stores.rename"
+    )
+    assert not workspace.engine.has_table("stores")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            b'[{"event_id": "e1"},\n {"event_id": "e2"}]\n',
+            "e.jsonl: the file is a JSON array, not JSON lines (one object per line)",
+        ),
+        (
+            b"id,type\ne1,page_view\n",
+            "e.jsonl: not a JSON-lines file: none of its 2 lines is a JSON object (line 1: "
+            "not valid JSON (Expecting value at character 1): b'id,type\\n')",
+        ),
+        ('{"a": 1}\n'.encode("utf-16"), "e.jsonl: the file is UTF-16 (or not text)"),
+    ],
+)
+def test_files_that_are_not_json_lines_say_what_they_are(workspace, tmp_path, content, message):
+    path = tmp_path / "e.jsonl"
+    path.write_bytes(content)
+    (failure,) = ingest_files(workspace, "events", [path]).failures
+    assert str(failure.problem).startswith(message)
+
+
+def test_garbage_json_lines_among_good_ones_are_quarantined_with_what_is_wrong(workspace, tmp_path):
+    text = (
+        '{"event_id": "e1", "occurred_at": "2024-01-01T10:00:00Z", "type": "x", '
+        '"anonymous_id": "a"}\n'
+        "\x01\x02garbage\n"
+        '{"event_id": "e2", "occurred_at": "2024-01-01T10:00:00Z", "type": "x", "anonymous_id":\n'
+        '["not", "an object"]\n'
+    )
+    (summary,) = ingest_files(workspace, "events", [put(tmp_path / "e.jsonl", text)]).files
+    assert (summary.read, summary.loaded, summary.quarantined) == (4, 1, 3)
+    got = reasons(workspace)
+    assert got[2] == "not valid JSON (Expecting value at character 1): b'\\x01\\x02garbage\\n'"
+    assert got[3].startswith("not valid JSON (Expecting value at character 88)")
+    assert got[4] == 'not a JSON object: b\'["not", "an object"]\\n\''

@@ -323,8 +323,10 @@ def rules(
                 _NO_TEXT,
             )
         )
+    every_reason = ibis.literal("; ").join(reasons).nullif("")
     if JSON_ERROR in staged.columns:
-        reasons.insert(0, staged[JSON_ERROR])
+        # A line that is not a JSON object has no fields to check: its one reason is that.
+        every_reason = ibis.coalesce(staged[JSON_ERROR], every_reason)
     if spec.keeps_extra:
         values[ATTRIBUTES] = (
             engine.to_json({c: staged[c] for c in plan.extra}) if plan.extra else _NO_TEXT
@@ -334,6 +336,6 @@ def rules(
         raw_row = ibis.ifelse(staged[JSON_ERROR].notnull(), ibis.literal("{}"), raw_row)
     table = staged.select(
         **values,
-        **{REASONS: ibis.literal("; ").join(reasons).nullif(""), RAW: raw_row, LINE: staged[LINE]},
+        **{REASONS: every_reason, RAW: raw_row, LINE: staged[LINE]},
     )
     return Rules(table, findings, staged, decimal)
