@@ -102,6 +102,11 @@ def print_ingest_report(report) -> None:
             console.warn(
                 f"{f.file}: {field}: {rows} values set to null ({finding}, e.g. {example!r})"
             )
+        if f.duplicates:
+            console.warn(
+                f"{f.file}: {f.duplicates} ids on several rows with different values, the last "
+                f"row kept (e.g. {'; '.join(f.duplicate_examples)})"
+            )
         if f.ignored_columns:
             console.warn(f"{f.file}: columns not used: {', '.join(f.ignored_columns)}")
         for problem in f.examples:

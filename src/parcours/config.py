@@ -6,9 +6,12 @@ Defaults live only here: ``parcours init`` renders the commented file from these
 
 from __future__ import annotations
 
+import codecs
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -48,11 +51,58 @@ class DefaultsConfig(Section):
         "FR", description="ISO country whose dialling code phones without one belong to."
     )
     currency: str = Field("EUR", description="Currency of amounts given without one.")
+    timezone: str = Field(
+        "UTC",
+        description="IANA time zone of times written without an offset; all times are "
+        "stored in UTC.",
+    )
 
     @field_validator("country", "currency")
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; expected an IANA name such as UTC or Europe/Paris"
+            ) from None
+        return value
+
+
+class IngestConfig(Section):
+    """Plausibility limits: a value outside them is refused like an invalid one."""
+
+    earliest_date: date = Field(
+        date(1990, 1, 1), description="Dates (orders, events, consents) before this are refused."
+    )
+    days_ahead: int = Field(
+        366, ge=0, description="Dates more than this many days after today are refused."
+    )
+    max_amount: float = Field(
+        1e9, gt=0, description="Amounts, prices and quantities above this are refused."
+    )
+
+
+# The strftime directives DuckDB and Spark (through engine.spark_pattern) both read.
+DATE_DIRECTIVES = frozenset("dmyYHIMSfpbBjz%")
+
+
+def _check_date_format(value: str | None) -> str | None:
+    if value is None:
+        return value
+    directives = re.findall(r"%(.)", value)
+    unknown = sorted({d for d in directives if d not in DATE_DIRECTIVES})
+    if not directives or unknown:
+        what = f"unknown directive %{unknown[0]}" if unknown else "no % directive"
+        raise ValueError(
+            f"{value!r} is not a strftime format ({what}); write it like %d/%m/%Y %H:%M"
+        )
+    return value
 
 
 class TableMapping(Section):
@@ -72,6 +122,8 @@ class TableMapping(Section):
     date_format: str | None = Field(
         None, description="strftime format of this kind's dates, when not ISO 8601."
     )
+
+    _date_format = field_validator("date_format")(_check_date_format)
 
 
 class SourceConfig(Section):
@@ -93,6 +145,27 @@ class SourceConfig(Section):
     tables: dict[str, TableMapping] = Field(
         default_factory=dict, description="Mapping per input kind (orders, customers...)."
     )
+
+    _date_format = field_validator("date_format")(_check_date_format)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _one_character(cls, value: str | None) -> str | None:
+        if value is not None and len(value) != 1:
+            raise ValueError(f"must be one character (such as ; or a tab), got {value!r}")
+        return value
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(
+                    f"unknown encoding {value!r}; expected utf-8, cp1252, latin-1 or utf-16"
+                ) from None
+        return value
 
     @field_validator("tables")
     @classmethod
@@ -615,6 +688,9 @@ class Config(Section):
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig, description="Assumed values.")
     sources: dict[str, SourceConfig] = Field(
         default_factory=dict, description="Source systems by name, with their mappings."
+    )
+    ingest: IngestConfig = Field(
+        default_factory=IngestConfig, description="Plausibility limits checked at ingestion."
     )
     identity: IdentityConfig = Field(
         default_factory=IdentityConfig, description="Identity resolution and golden records."

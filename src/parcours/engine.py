@@ -487,6 +487,15 @@ class Engine:
             return _try_strptime(text, strftime_format)
         return _try_to_timestamp(text, spark_pattern(strftime_format))
 
+    def to_utc(self, local: ibis.TimestampValue, zone: str) -> ibis.TimestampValue:
+        """Wall-clock times of ``zone`` (naive) as naive UTC times, daylight saving included."""
+        if zone == "UTC":
+            return local
+        if self.name == "duckdb":
+            # timezone(zone, naive) is the instant; timezone('UTC', instant) its UTC wall time.
+            return _duckdb_naive_utc("UTC", _duckdb_instant(zone, local))
+        return _spark_to_utc(local, zone)
+
     def to_json(self, fields: dict[str, ibis.Value]) -> ibis.StringValue:
         """A JSON object text built from named string values (nulls kept as null)."""
         struct = ibis.struct(fields)
@@ -502,6 +511,19 @@ def _try_strptime(text: str, fmt: str) -> dt.timestamp: ...
 
 @ibis.udf.scalar.builtin(name="try_to_timestamp")
 def _try_to_timestamp(text: str, fmt: str) -> dt.timestamp: ...
+
+
+_NAIVE = dt.Timestamp(scale=6)
+_INSTANT = dt.Timestamp(timezone="UTC", scale=6)
+_duckdb_instant = ibis.udf.scalar.builtin(
+    lambda zone, ts: None, name="timezone", signature=((dt.string, _NAIVE), _INSTANT)
+)
+_duckdb_naive_utc = ibis.udf.scalar.builtin(
+    lambda zone, ts: None, name="timezone", signature=((dt.string, _INSTANT), _NAIVE)
+)
+_spark_to_utc = ibis.udf.scalar.builtin(
+    lambda ts, zone: None, name="to_utc_timestamp", signature=((_NAIVE, dt.string), _NAIVE)
+)
 
 
 def spark_session(config: Config, extra: Sequence[tuple[str, str]] = ()):

@@ -256,6 +256,10 @@ STORES = TableSpec(
     kind="stores",
 )
 
+# A file's identity in the system tables: two files of one name in two folders stay apart.
+FILE_PATH = "file_path"
+SHA256 = "sha256"
+
 QUARANTINE = TableSpec(
     "quarantine",
     "Input rows refused by validation, with every reason; nothing read is lost.",
@@ -263,12 +267,14 @@ QUARANTINE = TableSpec(
         C("kind", "string", "Input kind (`orders`, `customers`...).", required=True),
         C(SOURCE, "string", "Source name.", required=True),
         C(SOURCE_FILE, "string", "File name.", required=True),
+        C(FILE_PATH, "string", "Absolute path of the file.", required=True),
+        C(SHA256, "string", "Content hash of the file as it was read.", required=True),
         C(SOURCE_LINE, "int64", "Line in the file.", required=True),
         C("raw", "json", "The row as read, as a JSON object of column: text.", required=True),
         C("reasons", "string", "Every reason, separated by `; `.", required=True),
         C(INGESTED_AT, "timestamp", "When the row was read.", required=True),
     ),
-    key=("kind", SOURCE, SOURCE_FILE, SOURCE_LINE),
+    key=("kind", SOURCE, FILE_PATH, SHA256, SOURCE_LINE),
 )
 
 DATA_QUALITY = TableSpec(
@@ -278,13 +284,15 @@ DATA_QUALITY = TableSpec(
         C("kind", "string", "Input kind.", required=True),
         C(SOURCE, "string", "Source name.", required=True),
         C(SOURCE_FILE, "string", "File name.", required=True),
+        C(FILE_PATH, "string", "Absolute path of the file.", required=True),
+        C(SHA256, "string", "Content hash of the file as it was read.", required=True),
         C("field", "string", "Canonical column.", required=True),
         C("finding", "string", "What was wrong.", required=True),
         C("rows", "int64", "How many rows had it.", required=True),
         C("example", "string", "One offending value."),
         C(INGESTED_AT, "timestamp", "When the file was read.", required=True),
     ),
-    key=("kind", SOURCE, SOURCE_FILE, "field", "finding"),
+    key=("kind", SOURCE, FILE_PATH, SHA256, "field", "finding"),
 )
 
 INGEST_LOG = TableSpec(
@@ -294,7 +302,8 @@ INGEST_LOG = TableSpec(
         C("kind", "string", "Input kind.", required=True),
         C(SOURCE, "string", "Source name.", required=True),
         C(SOURCE_FILE, "string", "File name.", required=True),
-        C("sha256", "string", "Content hash of the file.", required=True),
+        C(FILE_PATH, "string", "Absolute path of the file.", required=True),
+        C(SHA256, "string", "Content hash of the file.", required=True),
         C("rows_read", "int64", "Rows read.", required=True),
         C("rows_loaded", "int64", "Rows valid (new, updated or already present).", required=True),
         C("rows_new", "int64", "Rows not present before.", required=True),

@@ -20,24 +20,34 @@ def run(expr):
     st.sampled_from(["0{}", "+33 {}", "0033{}", "+33 (0){}"]),
     st.sampled_from(["", " ", ".", "-"]),
 )
-def test_french_mobiles_normalise_to_the_e164_form_of_libphonenumber(first, rest, form, sep):
+def test_french_mobiles_in_any_written_form_give_one_e164_form(first, rest, form, sep):
     national = first + rest
     spaced = sep.join([national[0]] + [national[i : i + 2] for i in range(1, 9, 2)])
-    text = form.format(spaced)
-    expected = phonenumbers.format_number(
-        phonenumbers.parse("0" + national, "FR"), phonenumbers.PhoneNumberFormat.E164
+    number = phonenumbers.parse("0" + national, "FR")
+    expected = (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number)
+        else None
     )
-    assert run(normalize.phone(ibis.literal(text), "FR")) == expected
+    assert normalize.phone_e164(form.format(spaced), "FR") == expected
 
 
-@settings(max_examples=100, deadline=None)
-# NUL and lone surrogates cannot be written in a SQL literal.
-@given(st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=30))
-def test_phone_is_either_null_or_e164(text):
-    value = run(normalize.phone(ibis.literal(text), "FR"))
-    assert value is None or (
-        value.startswith("+") and value[1:].isdigit() and 8 <= len(value) - 1 <= 15
-    )
+@pytest.mark.parametrize(
+    ("text", "country", "expected"),
+    [
+        ("06 12 34 56 78", "FR", "+33612345678"),
+        ("0033 6 98 76 54 32", "FR", "+33698765432"),
+        ("+44 20 7946 0958", "FR", "+442079460958"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("06 12 34", "FR", None),  # too short
+        ("01 00 00 00 00 00 00", "FR", None),  # too long for France
+        ("+33 0 12 34 56 78", "FR", None),  # length right, not a French number
+        ("not a phone", "FR", None),
+        ("  ", "FR", None),
+    ],
+)
+def test_phone_numbers_are_parsed_and_validated_by_libphonenumber(text, country, expected):
+    assert normalize.phone_e164(text, country) == expected
 
 
 @settings(max_examples=100, deadline=None)
@@ -58,7 +68,17 @@ def test_email_is_trimmed_lower_cased_and_idempotent(address, pad):
         ("1.234,50", ",", 1234.5),
         ("12,5", ",", 12.5),
         ("1,234.50", ".", 1234.5),
+        ("1\u202f234,5", ",", 1234.5),
+        ("1'234.5", ".", 1234.5),
         ("-3", ".", -3.0),
+        ("1e-07", ".", 1e-07),
+        # The other convention is not a number, never a value 100 or 1000 times too large.
+        ("12.50", ",", None),
+        ("12,5", ".", None),
+        ("12,90", ".", None),
+        ("1.2345,6", ",", None),
+        ("1,23,456", ".", None),
+        ("1 23", ",", None),
         ("abc", ".", None),
         ("NaN", ".", None),
         ("", ".", None),

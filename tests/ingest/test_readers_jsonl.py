@@ -77,7 +77,7 @@ def test_jsonl_line_that_is_not_valid_utf8_is_reported_with_its_line(tmp_path):
 
     assert [r[LINE] for r in got] == [1, 2, 3]
     assert got[0]["id"] == "a" and got[2]["id"] == "c"
-    assert got[1][JSON_ERROR].startswith("not valid JSON")
+    assert got[1][JSON_ERROR].startswith("not valid utf-8 text (invalid continuation byte)")
 
 
 def test_jsonl_in_cp1252_is_decoded(tmp_path):

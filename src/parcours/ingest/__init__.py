@@ -25,9 +25,11 @@ from parcours.ingest.readers import LINE, Progress, stage_file
 from parcours.ingest.validate import RAW, REASONS, rules
 from parcours.schema import (
     DATA_QUALITY,
+    FILE_PATH,
     INGEST_LOG,
     INGESTED_AT,
     QUARANTINE,
+    SHA256,
     SOURCE,
     SOURCE_FILE,
     SOURCE_LINE,
@@ -39,6 +41,7 @@ from parcours.workspace import Workspace
 __all__ = ["FileSummary", "IngestReport", "ingest_files"]
 
 EXAMPLES_PER_FILE = 5
+DUPLICATE_FINDING = "same id on several rows with different values; the last row was kept"
 
 
 @dataclass
@@ -58,6 +61,11 @@ class FileSummary:
         default_factory=list
     )  # field, what, rows, example
     ignored_columns: list[str] = field(default_factory=list)
+    path: str = ""  # absolute path: with sha256, the file's identity in the system tables
+    sha256: str = ""
+    duplicates: int = 0  # ids found on several rows with different values
+    duplicate_field: str = ""  # the id column(s)
+    duplicate_examples: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -112,13 +120,33 @@ def ingest_files(
             settings = workspace.config.sources.get(name) or SourceConfig()
             key = f"sources.{name}.tables.{spec.kind}"
         try:
+            _check_readable(path)
             # One file's rows, quarantine, findings and log line commit together or not at all.
             with workspace.engine.batch():
                 summary = _ingest_file(workspace, spec, path, name, settings, key, progress)
             report.files.append(summary)
         except UserInputError as e:
             report.failures.append(e)
+        except OSError as e:
+            # Read errors of the disk or of permissions: this file fails, the others load.
+            problem = Problem(f"cannot read the file: {e.strerror or e}", file=str(path))
+            report.failures.append(UserInputError(problem))
     return report
+
+
+def _check_readable(path: Path) -> None:
+    if path.is_dir():
+        raise UserInputError(
+            Problem(
+                "is a folder, not a file",
+                file=str(path),
+                hint=f"give the files inside it, such as {path / '*.csv'}",
+            )
+        )
+    if not path.exists():
+        raise UserInputError(Problem("file not found", file=str(path)))
+    with path.open("rb") as f:  # fails early, with the system's reason, if it cannot be read
+        f.read(1)
 
 
 def _default_source(workspace: Workspace, path: Path) -> str:
@@ -148,7 +176,9 @@ def _ingest_file(
     engine = workspace.engine
     table_mapping = settings.mapping(spec.kind or spec.name)
     now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    summary = FileSummary(path.name, spec.kind or spec.name, source)
+    summary = FileSummary(
+        path.name, spec.kind or spec.name, source, path=str(path.resolve()), sha256=_sha256(path)
+    )
     with tempfile.TemporaryDirectory(prefix="parcours-ingest-", dir=workspace.dir) as tmp:
         staged = stage_file(
             path, settings, Path(tmp) / "staged.parquet", progress(path) if progress else None
@@ -169,6 +199,7 @@ def _ingest_file(
             date_formats=date_formats,
             defaults=workspace.config.defaults,
             engine=engine,
+            limits=workspace.config.ingest,
         )
         lineage = {
             SOURCE: ibis.literal(source),
@@ -180,11 +211,11 @@ def _ingest_file(
         engine.write(checked_name, checked.table.mutate(**lineage), stage="ingest")
         try:
             rows = engine.table(checked_name)
-            _count_findings(engine, staged_table, checked.findings, summary)
+            _count_findings(engine, checked.source, checked.findings, summary)
             _write_rows(engine, spec, rows, summary)
             _write_quarantine(engine, spec, rows, summary, now)
             _write_findings(engine, summary, now)
-            _write_log(engine, summary, _sha256(path), now)
+            _write_log(engine, summary, summary.sha256, now)
         finally:
             engine.drop(checked_name)
             engine.forget(staging_name)
@@ -213,6 +244,7 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
     summary.read = int(stats["read"])
     summary.quarantined = int(stats["bad"] or 0)
     summary.loaded = summary.read - summary.quarantined
+    _count_duplicates(engine, spec, valid, summary)
     # The last row of a key in the file wins; earlier ones count as loaded, then superseded.
     latest = (
         valid.mutate(
@@ -228,9 +260,7 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
         engine.write(spec.name, conform(latest, spec), stage="ingest")
         return
     existing = engine.table(spec.name)
-    content = [
-        c for c in columns if c not in spec.key and c not in (SOURCE_FILE, SOURCE_LINE, INGESTED_AT)
-    ]
+    content = _content_columns(spec)
     joined = latest.left_join(existing, [latest[k] == existing[k] for k in spec.key])
     found = existing[spec.key[0]].notnull()
     same = ibis.and_(*(latest[c].identical_to(existing[c]) for c in content))
@@ -253,15 +283,46 @@ def _write_rows(engine, spec: TableSpec, rows: ibis.Table, summary: FileSummary)
     )
 
 
+def _content_columns(spec: TableSpec) -> list[str]:
+    lineage = (SOURCE_FILE, SOURCE_LINE, INGESTED_AT)
+    return [c for c in spec.column_names if c not in spec.key and c not in lineage]
+
+
+def _count_duplicates(engine, spec: TableSpec, valid: ibis.Table, summary: FileSummary) -> None:
+    """Count the ids of this file found on several rows with different values."""
+    versions = valid.select(*spec.key, *_content_columns(spec)).distinct()
+    clashing = versions.group_by(list(spec.key)).aggregate(versions=ibis._.count())
+    clashing = clashing.filter(clashing.versions > 1)
+    rows = valid.semi_join(clashing, list(spec.key))
+    per_id = rows.group_by(list(spec.key)).aggregate(
+        first=rows[SOURCE_LINE].min(), last=rows[SOURCE_LINE].max(), n=rows.count()
+    )
+    stats = engine.to_pyarrow(per_id.aggregate(ids=per_id.count())).to_pylist()[0]
+    summary.duplicates = int(stats["ids"] or 0)
+    if not summary.duplicates:
+        return
+    shown = [k for k in spec.key if k != SOURCE] or list(spec.key)
+    summary.duplicate_field = ", ".join(shown)
+    sample = per_id.order_by("first").limit(3)
+    for r in engine.to_pyarrow(sample).to_pylist():
+        what = ", ".join(f"{k} {r[k]!r}" for k in shown)
+        summary.duplicate_examples.append(
+            f"{what}: {r['n']} rows (lines {r['first']} to {r['last']})"
+        )
+
+
 def _replace_rows(engine, spec: TableSpec, new: ibis.Table, summary: FileSummary) -> None:
-    """Replace the rows this file wrote to a system table before with ``new``."""
+    """Replace the rows this file (any earlier version of it) wrote to a system table."""
     new = conform(new, spec)
     if engine.has_table(spec.name):
         old = engine.table(spec.name)
+        for name in (FILE_PATH, SHA256):
+            if name not in old.columns:  # a table written before files had an identity
+                old = old.mutate(**{name: ibis.null("string")})
         mine = (
             (old["kind"] == summary.kind)
             & (old[SOURCE] == summary.source)
-            & (old[SOURCE_FILE] == summary.file)
+            & (old[FILE_PATH] == summary.path).fill_null(False)
         )
         new = conform(old.filter(~mine), spec).union(new)
     engine.write(spec.name, new, stage="ingest")
@@ -276,7 +337,13 @@ def _write_quarantine(engine, spec, rows: ibis.Table, summary: FileSummary, now)
             summary.examples.append(Problem(message, summary.file, r[SOURCE_LINE], field_name))
     quarantined = bad.select(
         kind=ibis.literal(summary.kind),
-        **{SOURCE: bad[SOURCE], SOURCE_FILE: bad[SOURCE_FILE], SOURCE_LINE: bad[SOURCE_LINE]},
+        **{
+            SOURCE: bad[SOURCE],
+            SOURCE_FILE: bad[SOURCE_FILE],
+            FILE_PATH: ibis.literal(summary.path),
+            SHA256: ibis.literal(summary.sha256),
+            SOURCE_LINE: bad[SOURCE_LINE],
+        },
         raw=bad[RAW],
         reasons=bad[REASONS],
         **{INGESTED_AT: ibis.literal(now, "timestamp")},
@@ -286,18 +353,30 @@ def _write_quarantine(engine, spec, rows: ibis.Table, summary: FileSummary, now)
 
 
 def _write_findings(engine, summary: FileSummary, now) -> None:
+    findings = list(summary.findings)
+    if summary.duplicates:
+        findings.append(
+            (
+                summary.duplicate_field,
+                DUPLICATE_FINDING,
+                summary.duplicates,
+                summary.duplicate_examples[0],
+            )
+        )
     rows = [
         {
             "kind": summary.kind,
             SOURCE: summary.source,
             SOURCE_FILE: summary.file,
+            FILE_PATH: summary.path,
+            SHA256: summary.sha256,
             "field": f,
             "finding": finding,
             "rows": n,
             "example": example,
             INGESTED_AT: now,
         }
-        for f, finding, n, example in summary.findings
+        for f, finding, n, example in findings
     ]
     if not rows and not engine.has_table(DATA_QUALITY.name):
         return
@@ -310,7 +389,8 @@ def _write_log(engine, summary: FileSummary, sha256: str, now) -> None:
         "kind": summary.kind,
         SOURCE: summary.source,
         SOURCE_FILE: summary.file,
-        "sha256": sha256,
+        FILE_PATH: summary.path,
+        SHA256: sha256,
         "rows_read": summary.read,
         "rows_loaded": summary.loaded,
         "rows_new": summary.new,
@@ -320,5 +400,8 @@ def _write_log(engine, summary: FileSummary, sha256: str, now) -> None:
     }
     log = engine.from_arrow(arrow_rows([row], INGEST_LOG), "_ingest_log_row")
     if engine.has_table(INGEST_LOG.name):
-        log = conform(engine.table(INGEST_LOG.name), INGEST_LOG).union(conform(log, INGEST_LOG))
+        old = engine.table(INGEST_LOG.name)
+        if FILE_PATH not in old.columns:  # a log written before files had an identity
+            old = old.mutate(**{FILE_PATH: old[SOURCE_FILE]})
+        log = conform(old, INGEST_LOG).union(conform(log, INGEST_LOG))
     engine.write(INGEST_LOG.name, log, stage="ingest")

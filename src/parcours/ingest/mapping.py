@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from parcours.config import TableMapping
 from parcours.errors import Problem, UserInputError
-from parcours.schema import ATTRIBUTES, TableSpec
+from parcours.schema import ATTRIBUTES, INPUT_TABLES, TableSpec
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ def plan_columns(
         raise UserInputError(
             Problem("; ".join(problems), file=file, hint=f"map the columns in {config_key}.rename")
         )
+    if not mapping.rename and not spec.keeps_extra:
+        _refuse_other_kind(spec, header, inputs, file=file, config_key=config_key)
     used = set(inputs.values())
     rest = [h for h in header if h not in used]
     return ColumnPlan(
@@ -77,3 +79,31 @@ def plan_columns(
         extra=rest if spec.keeps_extra else [],
         ignored=[] if spec.keeps_extra else rest,
     )
+
+
+def _refuse_other_kind(
+    spec: TableSpec, header: list[str], inputs: dict[str, str], *, file: str, config_key: str
+) -> None:
+    """Refuse a file of another kind that happens to hold this kind's required columns.
+
+    An orders file has a ``store_id``: given as ``stores`` it would load every order as a
+    store. A file is of another kind when it has all that kind's required columns and more
+    of its columns than of this kind's.
+    """
+    names = {h.lower() for h in header}
+    for other in INPUT_TABLES:
+        if other.name == spec.name:
+            continue
+        columns = {c.name for c in other.input_columns} - {ATTRIBUTES}
+        required = {c.name for c in other.input_columns if c.required}
+        if required <= names and len(columns & names) > len(inputs):
+            raise UserInputError(
+                Problem(
+                    f"the file looks like {other.kind} ({', '.join(sorted(columns & names))}),"
+                    f" not {spec.kind}: only {', '.join(sorted(inputs))} "
+                    f"{'is a column' if len(inputs) == 1 else 'are columns'} of {spec.kind}",
+                    file=file,
+                    hint=f"parcours ingest {other.kind} {file}, or map the columns in "
+                    f"{config_key}.rename",
+                )
+            )

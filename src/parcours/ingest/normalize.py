@@ -25,41 +25,76 @@ def email(text: ibis.StringValue) -> ibis.StringValue:
     return ibis.ifelse(value.re_search(_EMAIL), value, ibis.null("string"))
 
 
-def phone(text: ibis.StringValue, country: str) -> ibis.StringValue:
-    """A phone number in E.164 (``+33612345678``); null when it cannot be one.
+def phone_e164(text: str | None, country: str) -> str | None:
+    """A phone number in E.164 (``+33612345678``); None when libphonenumber finds it invalid.
 
-    Numbers with an international prefix (``+`` or ``00``) keep their country; national
-    numbers take ``country``'s calling code and lose its trunk prefix (the leading 0 in most
-    of Europe). E.164 allows 8 to 15 digits after the ``+``.
+    Numbers with an international prefix (``+`` or the country's, such as ``00``) keep their
+    country; national numbers belong to ``country``. Plain Python: it runs once per distinct
+    value (see ``validate``), never once per row.
     """
-    calling_code = str(phonenumbers.country_code_for_region(country.upper()) or "")
-    trunk = _national_prefix(country)
-    cleaned = blank_to_null(text).re_replace(r"\(0\)", "").re_replace(r"[^0-9+]", "")
-    international = cleaned.startswith("+") | cleaned.startswith("00")
-    digits = cleaned.re_replace(r"\+", "")
-    international_digits = ibis.ifelse(cleaned.startswith("00"), digits.substr(2), digits)
-    national = ibis.ifelse(
-        (ibis.literal(trunk) != "") & digits.startswith(trunk), digits.substr(len(trunk)), digits
-    )
-    e164 = ibis.ifelse(international, "+" + international_digits, "+" + calling_code + national)
-    return ibis.ifelse(e164.re_search(r"^\+[1-9][0-9]{7,14}$"), e164, ibis.null("string"))
+    if text is None or not text.strip():
+        return None
+    try:
+        number = phonenumbers.parse(text, country.upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _national_prefix(country: str) -> str:
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country.upper())
-    return (metadata.national_prefix or "") if metadata else ""
+# Thousands separators each decimal mark allows: a group of three digits, always the same
+# separator within one number (spaces include the no-break spaces of French locales).
+_GROUPS = {".": [",", "'", " ", "\u00a0", "\u202f"], ",": ["\\.", "'", " ", "\u00a0", "\u202f"]}
+_MARK = {".": "\\.", ",": ","}
+
+
+def number_pattern(decimal: str) -> str:
+    """The regular expression a number written with ``decimal`` as decimal mark matches whole.
+
+    ``1 234,50``, ``1.234,50`` and ``12,5`` with a comma; ``1,234.50``, ``12.5`` and ``1e-07``
+    (machine-written) with a dot. ``12.50`` is not a number with a comma mark, nor ``12,5``
+    with a dot: the separators must form groups of three digits.
+    """
+    mark = _MARK[decimal]
+    grouped = "|".join(f"\\d{{1,3}}(?:{sep}\\d{{3}})+" for sep in _GROUPS[decimal])
+    body = f"(?:\\d+|{grouped})(?:{mark}\\d+)?|{mark}\\d+"
+    if decimal == ".":
+        body += "|(?:\\d+(?:\\.\\d*)?|\\.\\d+)[eE][+-]?\\d+"
+    return f"^[+-]?(?:{body})$"
 
 
 def decimal_number(text: ibis.StringValue, decimal: str) -> ibis.FloatingValue:
-    """A number written with ``decimal`` as decimal mark, thousands separators allowed."""
-    value = blank_to_null(text).re_replace("[\\s\u00a0']", "")
+    """A number written with ``decimal`` as decimal mark; null unless it matches whole.
+
+    Strict: thousands groups are checked, so a number of the other convention is null rather
+    than a value a hundred or a thousand times too large.
+    """
+    value = blank_to_null(text)
+    separators = "[" + "".join(_GROUPS[decimal]).replace("\\.", ".") + "]"
+    digits = value.re_replace(separators, "")
     if decimal == ",":
-        value = value.replace(".", "").replace(",", ".")
-    else:
-        value = value.replace(",", "")
-    number = value.try_cast("float64")
-    # 'NaN' and 'inf' cast on some engines; they are not amounts.
-    return ibis.ifelse(number.isnan() | number.isinf(), ibis.null("float64"), number)
+        digits = digits.replace(",", ".")
+    number = digits.try_cast("float64")
+    valid = value.re_search(number_pattern(decimal)) & ~number.isinf()
+    return ibis.ifelse(valid, number, ibis.null("float64"))
+
+
+def number_shape(text: ibis.StringValue) -> dict[str, ibis.BooleanValue]:
+    """Which decimal mark a value shows: only a dot, only a comma, or either with two values.
+
+    ``12,90`` shows a comma, ``12.90`` a dot; ``1,250`` is ambiguous (1.25 or 1250); ``125``
+    shows nothing.
+    """
+    value = blank_to_null(text)
+    dot = value.re_search(number_pattern("."))
+    comma = value.re_search(number_pattern(","))
+    differ = decimal_number(text, ".") != decimal_number(text, ",")
+    return {
+        "dot": (dot & ~comma).fill_null(False),
+        "comma": (comma & ~dot).fill_null(False),
+        "ambiguous": (dot & comma & differ).fill_null(False),
+    }
 
 
 TRUE_WORDS = ("true", "t", "1", "yes", "y", "oui", "o", "vrai")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +42,6 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
     ".json": "jsonl",
 }
-_COMMA_DECIMAL = re.compile(r"^-?\d{1,3}(?:[ .\u00a0]?\d{3})*,\d+$")
-_DOT_DECIMAL = re.compile(r"^-?\d{1,3}(?:[ ,]?\d{3})*\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Staged:
     path: Path
     columns: list[str]
     rows: int
-    decimal: str
+    decimal: str | None  # None when the source does not say: read from the whole file
 
 
 def file_format(path: Path, source: SourceConfig) -> str:
@@ -82,29 +79,38 @@ def stage_file(
 
 
 # -- CSV ------------------------------------------------------------------------------------
-def _detect_encoding(sample: bytes) -> str:
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _candidate_encodings(sample: bytes, path: Path) -> list[str]:
+    """The encodings to try, in order, when the source does not set one.
+
+    A byte-order mark decides. A start that is valid UTF-8 with some non-ASCII text is UTF-8
+    for the whole file (a later bad byte is an error, not a reason to switch). A start of
+    plain ASCII says nothing: UTF-8 first, then cp1252 (Windows exports).
+    """
     if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+        return ["utf-8-sig"]
+    if sample.startswith(_UTF16_BOMS):
+        return ["utf-16"]
+    if b"\x00" in sample:
+        raise UserInputError(
+            Problem(
+                "the file has NUL bytes: it is UTF-16 without a byte-order mark, or not text",
+                file=path.name,
+                hint="save it as UTF-8 CSV, or set the source's encoding (utf-16-le)",
+            )
+        )
     try:
         # A multi-byte character may be cut at the end of the sample.
         sample[: len(sample) - 3 if len(sample) == SAMPLE_BYTES else None].decode("utf-8")
-        return "utf-8"
     except UnicodeDecodeError:
-        return "cp1252"
+        return ["cp1252"]
+    return ["utf-8"] if not sample.isascii() else ["utf-8", "cp1252"]
 
 
-def _detect_decimal(rows: list[list[str]]) -> str:
-    comma = dot = 0
-    for row in rows:
-        for value in row:
-            value = value.strip()
-            comma += bool(_COMMA_DECIMAL.match(value))
-            dot += bool(_DOT_DECIMAL.match(value))
-    return "," if comma > dot else "."
-
-
-def _first_bad_utf8_line(path: Path) -> int:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def _first_bad_line(path: Path, encoding: str) -> int:
+    decoder = codecs.getincrementaldecoder(encoding)()
     line = 1
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -117,18 +123,17 @@ def _first_bad_utf8_line(path: Path) -> int:
     return line
 
 
+class _NotDecodable(Exception):
+    """The file has bytes that are not text in the encoding being tried."""
+
+
 def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) -> Staged:
     with path.open("rb") as f:
         sample = f.read(SAMPLE_BYTES)
     if not sample.strip():
         raise UserInputError(Problem("the file is empty (no header line)", file=path.name))
-    encoding = source.encoding or _detect_encoding(sample)
-    try:
-        text = codecs.decode(sample, encoding, errors="ignore")
-    except LookupError:
-        raise UserInputError(
-            Problem(f"unknown encoding '{encoding}'", file=path.name, hint="use utf-8 or cp1252")
-        ) from None
+    encodings = [source.encoding] if source.encoding else _candidate_encodings(sample, path)
+    text = codecs.decode(sample, encodings[0], errors="ignore")
     lines = text.splitlines()
     delimiter = source.delimiter
     if delimiter is None:
@@ -136,8 +141,7 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
             delimiter = csv.Sniffer().sniff("\n".join(lines[:50]), delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ","
-    parsed = list(csv.reader(lines[:200], delimiter=delimiter))
-    header = [h.strip() for h in parsed[0]]
+    header = [h.strip() for h in next(csv.reader(lines[:1], delimiter=delimiter))]
     dupes = sorted({h for h in header if header.count(h) > 1})
     if dupes or "" in header:
         raise UserInputError(
@@ -149,18 +153,51 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
                 hint="give every column a distinct name",
             )
         )
-    decimal = source.decimal or _detect_decimal(parsed[1:])
+    decimal = source.decimal  # None: read from the whole file, in the engine (validate)
+    if len(sample) < SAMPLE_BYTES and len([x for x in lines if x.strip()]) == 1:
+        # Only a header (with or without a final newline): a file of no rows.
+        return Staged(out, header, _write_staging(iter(()), header, out, 2), decimal)
+    for i, encoding in enumerate(encodings):
+        try:
+            return _stage_csv_as(path, encoding, delimiter, header, out, progress, decimal)
+        except _NotDecodable:
+            if i + 1 < len(encodings):
+                continue
+            line = _first_bad_line(path, encoding)
+            how = "set in the source's config" if source.encoding else "detected"
+            raise UserInputError(
+                Problem(
+                    f"not valid {encoding} text (encodings tried: {', '.join(encodings)}, {how})",
+                    file=path.name,
+                    line=line,
+                    hint="set the source's encoding (encoding: cp1252 for Windows exports, "
+                    "utf-8, utf-16)",
+                )
+            ) from None
+    raise AssertionError("unreachable: every encoding returns or raises")
 
+
+def _stage_csv_as(
+    path: Path,
+    encoding: str,
+    delimiter: str,
+    header: list[str],
+    out: Path,
+    progress: Progress,
+    decimal: str | None,
+) -> Staged:
     ragged: list[int] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
         ragged.append(row.actual_columns)
         return "skip"
 
+    counting = _CountingFile(path.open("rb"), progress)
+
     def batches() -> Iterator[pa.RecordBatch]:
         try:
             yield from pacsv.open_csv(
-                _CountingFile(path.open("rb"), progress),
+                counting,
                 read_options=pacsv.ReadOptions(
                     encoding=encoding, block_size=BLOCK_BYTES, column_names=header, skip_rows=1
                 ),
@@ -174,20 +211,18 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
                     null_values=[""],
                 ),
             )
+        except UnicodeDecodeError:  # from the transcoding of a non-UTF-8 encoding
+            raise _NotDecodable from None
         except pa.ArrowInvalid as e:
             message = str(e)
             if "UTF8" in message or "utf-8" in message.lower():
-                raise UserInputError(
-                    Problem(
-                        f"not valid {encoding} text",
-                        file=path.name,
-                        line=_first_bad_utf8_line(path),
-                        hint="set the source's encoding (encoding: cp1252 for Windows exports)",
-                    )
-                ) from None
+                raise _NotDecodable from None
             raise UserInputError(Problem(f"unreadable CSV: {message}", file=path.name)) from None
 
-    rows = _write_staging(batches(), header, out, first_line=2)
+    try:
+        rows = _write_staging(batches(), header, out, first_line=2)
+    finally:
+        counting.close()
     if ragged:
         bad = _ragged_lines(path, encoding, delimiter, len(header))
         shown = "; ".join(f"line {n} has {k} fields" for n, k in bad[:3])
@@ -199,7 +234,41 @@ def _stage_csv(path: Path, source: SourceConfig, out: Path, progress: Progress) 
                 hint=f"check the delimiter ({delimiter!r}) and the quoting; nothing was loaded",
             )
         )
+    lines = counting.newlines + (counting.last != b"\n")
+    if encoding == "utf-16" or lines != rows + 1:
+        # Blank lines or values over several lines: a row's line is not its rank + 1.
+        _renumber_lines(out, _record_lines(path, encoding, delimiter))
     return Staged(out, header, rows, decimal)
+
+
+def _record_lines(path: Path, encoding: str, delimiter: str) -> list[int]:
+    """The line each record (after the header) starts on, blank lines skipped."""
+    starts: list[int] = []
+    with path.open(encoding=encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        next(reader, None)
+        start = reader.line_num + 1
+        for fields in reader:
+            if fields:
+                starts.append(start)
+            start = reader.line_num + 1
+    return starts
+
+
+def _renumber_lines(staged: Path, lines: list[int]) -> None:
+    numbers = np.asarray(lines, dtype=np.int64)
+    source = pq.ParquetFile(staged)
+    if source.metadata.num_rows != len(numbers):
+        return  # the two readers disagree; keep the ranks rather than wrong lines
+    tmp = staged.with_name(staged.name + ".lines")
+    done = 0
+    with pq.ParquetWriter(tmp, source.schema_arrow) as writer:
+        for batch in source.iter_batches(batch_size=BATCH_ROWS):
+            where = batch.schema.get_field_index(LINE)
+            line = pa.array(numbers[done : done + batch.num_rows])
+            writer.write_batch(batch.set_column(where, LINE, line))
+            done += batch.num_rows
+    tmp.replace(staged)
 
 
 def _ragged_lines(
@@ -283,6 +352,7 @@ def _stage_jsonl(path: Path, source: SourceConfig, out: Path, progress: Progress
         raise UserInputError(
             Problem(f"unknown encoding '{encoding}'", file=path.name, hint="use utf-8 or cp1252")
         ) from None
+    _check_json_lines(path, utf8)
     columns: dict[str, None] = {}
     parts: list[Path] = []
     total = 0
@@ -307,7 +377,41 @@ def _stage_jsonl(path: Path, source: SourceConfig, out: Path, progress: Progress
         pq.write_table(pa.table({LINE: pa.array([], pa.int64())}), part)
         parts.append(part)
     _merge_parts(parts, [*columns, LINE], out)
-    return Staged(out, [c for c in columns if c != JSON_ERROR], total, ".")
+    if total and JSON_ERROR in columns:
+        errors = pq.read_table(out, columns=[JSON_ERROR, LINE])
+        if errors[JSON_ERROR].null_count == 0:  # not one line is a JSON object
+            raise UserInputError(
+                Problem(
+                    f"not a JSON-lines file: none of its {total} lines is a JSON object "
+                    f"(line {errors[LINE][0]}: {errors[JSON_ERROR][0]})",
+                    file=path.name,
+                    hint="JSON lines hold one object per line, such as "
+                    '{"order_id": "A1", "total_amount": 12.5}',
+                )
+            )
+    return Staged(out, [c for c in columns if c != JSON_ERROR], total, source.decimal)
+
+
+def _check_json_lines(path: Path, utf8: bool) -> None:
+    """Refuse, with what they are, the files that are not JSON lines at all."""
+    with path.open("rb") as f:
+        start = f.read(SAMPLE_BYTES)
+    if utf8 and (start.startswith(_UTF16_BOMS) or b"\x00" in start):
+        raise UserInputError(
+            Problem(
+                "the file is UTF-16 (or not text): JSON lines are read as UTF-8",
+                file=path.name,
+                hint="convert it to UTF-8 (iconv -f UTF-16 -t UTF-8)",
+            )
+        )
+    if start.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"["):
+        raise UserInputError(
+            Problem(
+                "the file is a JSON array, not JSON lines (one object per line)",
+                file=path.name,
+                hint="convert it, for example with: jq -c '.[]' FILE > FILE.jsonl",
+            )
+        )
 
 
 def _line_blocks(path: Path, progress: Progress) -> Iterator[bytes]:
@@ -485,8 +589,10 @@ def _records_table(records: list[tuple[int, dict[str, str | None]]]) -> pa.Table
 def _json_record(raw: bytes, encoding: str) -> dict[str, str | None]:
     try:
         value = json.loads(raw.decode(encoding))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return {JSON_ERROR: f"not valid JSON ({e}): {raw[:80]!r}"}
+    except UnicodeDecodeError as e:
+        return {JSON_ERROR: f"not valid {encoding} text ({e.reason}): {raw[:80]!r}"}
+    except json.JSONDecodeError as e:
+        return {JSON_ERROR: f"not valid JSON ({e.msg} at character {e.pos + 1}): {raw[:80]!r}"}
     if not isinstance(value, dict):
         return {JSON_ERROR: f"not a JSON object: {raw[:80]!r}"}
     return {
@@ -514,16 +620,24 @@ def _merge_parts(parts: list[Path], names: list[str], out: Path) -> None:
 
 
 class _CountingFile:
-    """A binary file that reports how many bytes were read, for the progress bar."""
+    """A binary file that reports how many bytes were read, for the progress bar.
+
+    It also counts the newlines read: when they match the rows, each row is on its own line.
+    """
 
     def __init__(self, raw, progress: Progress) -> None:
         self.raw = raw
         self.progress = progress
         self.closed = False
+        self.newlines = 0
+        self.last = b""
 
     def read(self, size: int = -1) -> bytes:
         data = self.raw.read(size)
         self.progress(len(data))
+        if data:
+            self.newlines += data.count(b"\n")
+            self.last = data[-1:]
         return data
 
     def close(self) -> None:
