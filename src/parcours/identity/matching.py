@@ -61,7 +61,7 @@ U_PAIRS = 1e6  # random pairs for u: Splink's default, plenty for these few leve
 EM_PAIRS_TARGET = 2e6  # blocked pairs per EM session: enough to estimate m, bounded at scale
 MIN_EM_PAIRS = 100  # fewer pairs estimate nothing: the session is skipped, priors stay
 MIN_RANDOM_PAIRS = 1_000  # fewer possible pairs: u keeps its prior
-PREDICT_FLOOR = 0.01  # pairs below are neither joined nor counted as expected matches
+PREDICT_FLOOR = 0.001  # pairs below are neither joined nor counted as expected matches
 LOWEST_THRESHOLD = 0.5  # never join a pair the model finds more likely two people
 DETERMINISTIC_RECALL = 0.7  # share of true pairs the deterministic rules are assumed to find
 DUPLICATES_PRIOR = 0.1  # matching records per record assumed when no rule can count them
@@ -524,10 +524,40 @@ create or replace macro {same}(a, b) as
 """
 
 
-def _guarded(db_api, predictions, threshold: float) -> pa.Table:
+def _logit2(p: float) -> float:
+    return float(np.log2(p / (1 - p)))
+
+
+def refit_match_share(weights: np.ndarray, prior: float, possible: float, blocked: float) -> float:
+    """The share of matching pairs consistent with the scored pairs' own probabilities.
+
+    The deterministic estimate assumes how many true pairs its rules find; here the share is
+    the expected number of matches (the sum of the match probabilities, scaled up by the
+    pairs no blocking rule compares) over all possible pairs, iterated to a fixed point: the
+    expectation step of EM for this one parameter.
+    """
+    if not len(weights) or possible <= 0:
+        return prior
+    bayes = weights - _logit2(prior)
+    share = prior
+    for _ in range(100):
+        p = 1 / (1 + np.exp2(-(bayes + _logit2(share))))
+        new = float(min(0.5, max(p.sum() / max(blocked, 1e-9) / possible, 1e-12)))
+        if abs(new - share) <= 1e-4 * share:
+            return new
+        share = new
+    return share
+
+
+def _guarded(db_api, predictions, threshold: float, shift: float = 0.0) -> pa.Table:
     same = "parcours_one_name"
     db_api._con.execute(_ONE_NAME_SQL.format(same=same, jw=TWIN_NAMES_JW))
-    sql = _GUARD_SQL.format(rid=RID, pred=predictions.physical_name, threshold=threshold, same=same)
+    scored = (
+        f"(select * exclude (match_probability), "
+        f"1 / (1 + pow(2, -(match_weight + {shift}))) as match_probability "
+        f"from {predictions.physical_name})"
+    )
+    sql = _GUARD_SQL.format(rid=RID, pred=scored, threshold=threshold, same=same)
     return db_api._con.sql(sql).to_arrow_table()
 
 
@@ -573,16 +603,25 @@ def scored_pairs(
         frame = _register(db_api, engine, records, "records")
         linker = Linker(frame, settings, log_level=logging.ERROR)
         _train(linker, engine, records, present, report)
-        model_path.parent.mkdir(parents=True, exist_ok=True)
-        linker.misc.save_model_to_json(str(model_path), overwrite=True)
         report.unblocked_share = unblocked_share(
             linker, present, rules, null_shares(engine, records)
         )
-        predictions = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR)
-        probs = db_api._con.sql(
-            f"select match_probability from {predictions.physical_name}"
-        ).fetchnumpy()["match_probability"]
         blocked = 1 - report.unblocked_share
+        predictions = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR)
+        weights = db_api._con.sql(
+            f"select match_weight from {predictions.physical_name}"
+        ).fetchnumpy()["match_weight"]
+        prior = linker._settings_obj._probability_two_random_records_match
+        share = refit_match_share(np.asarray(weights), prior, n * (n - 1) / 2, blocked)
+        shift = _logit2(share) - _logit2(prior)
+        probs = 1 / (1 + np.exp2(-(np.asarray(weights) + shift)))
+        linker._settings_obj._probability_two_random_records_match = share
+        report.training.append(
+            f"share of matching pairs refitted to the scored pairs: {share:.3g} "
+            f"(first estimate {prior:.3g})"
+        )
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        linker.misc.save_model_to_json(str(model_path), overwrite=True)
         if threshold == "auto":
             t, precision, recall = choose_threshold(np.asarray(probs), target_precision)
             report.threshold_reason = (
@@ -596,7 +635,7 @@ def scored_pairs(
         report.estimated_precision = precision
         report.estimated_recall = recall * blocked
         _threshold_file(model_path).write_text(report.to_json())
-        return _guarded(db_api, predictions, t).cast(EMPTY_PAIRS), report
+        return _guarded(db_api, predictions, t, shift).cast(EMPTY_PAIRS), report
 
     saved = _threshold_file(model_path)
     report = MatchReport.from_json(saved.read_text()) if saved.exists() else MatchReport()
