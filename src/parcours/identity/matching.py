@@ -25,6 +25,7 @@ from pathlib import Path
 import ibis
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from parcours.engine import Engine
 from parcours.identity.nicknames import full_forms
@@ -106,6 +107,48 @@ EM_RULES: tuple[tuple[Key, ...], ...] = (
     (("birth_date", None),),
     (("first_name", None), ("last_name", None)),
 )
+
+
+# Priors for m (the share of true pairs at each level) where the data cannot estimate it:
+# most true pairs agree exactly, a few hold a typo, fewer still differ outright. Keys are
+# matched against the levels' labels; each comparison's priors are normalised to sum to one.
+PRIOR_M: dict[str, dict[str, float]] = {
+    "first_name": {
+        "Exact": 0.88,
+        "nickname": 0.01,
+        ">= 0.92": 0.06,
+        ">= 0.8": 0.03,
+        "All other": 0.02,
+    },
+    "last_name": {
+        "Exact": 0.88,
+        "swapped": 0.01,
+        ">= 0.92": 0.06,
+        ">= 0.8": 0.03,
+        "All other": 0.02,
+    },
+    "birth_date": {
+        "Exact": 0.9,
+        "one digit": 0.04,
+        "transposed": 0.01,
+        "same year": 0.02,
+        "All other": 0.03,
+    },
+    "email": {"email_local": 0.03, "Exact": 0.9, "All other": 0.07},
+    "phone": {"Exact": 0.9, "All other": 0.1},
+    "place": {
+        "same address": 0.8,
+        "same place": 0.08,
+        "other place": 0.02,
+        "Exact": 0.04,
+        "near": 0.02,
+        "All other": 0.04,
+    },
+}
+
+
+def _prior_m(comparison: str, label: str) -> float:
+    return next(v for k, v in PRIOR_M[comparison].items() if k in label)
 
 
 @dataclass
@@ -262,8 +305,11 @@ def _place_comparison():
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
 
-    def jw(c: str, at: float) -> str:
-        return f"jaro_winkler_similarity({c}_l, {c}_r) >= {at}"
+    # Two houses of one street differ by their number only: a similar address keeps it.
+    similar = (
+        "jaro_winkler_similarity(address_l, address_r) >= 0.88 and "
+        "regexp_extract(address_l, '[0-9]+') = regexp_extract(address_r, '[0-9]+')"
+    )
 
     return cl.CustomComparison(
         [
@@ -277,10 +323,10 @@ def _place_comparison():
                 "same address",
             ),
             cll.CustomLevel(
-                f"{jw('address', 0.88)} and (postal_code_l = postal_code_r or city_l = city_r)",
+                f"{similar} and (postal_code_l = postal_code_r or city_l = city_r)",
                 "similar address, same place",
             ),
-            cll.CustomLevel(jw("address", 0.88), "similar address, other place"),
+            cll.CustomLevel(similar, "similar address, other place"),
             cll.ExactMatchLevel("postal_code", term_frequency_adjustments=True),
             cll.CustomLevel(
                 "levenshtein(postal_code_l, postal_code_r) <= 1 or city_l = city_r", "near"
@@ -396,9 +442,16 @@ def _train(linker, engine: Engine, records: ibis.Table, present: set[str], repor
     for comparison in settings.comparisons:
         levels = [lv for lv in comparison.comparison_levels if not lv.is_null_level]
         name = comparison.output_column_name
-        untrained = [lv.label_for_charts for lv in levels if not lv._m_is_trained]
+        untrained = [lv for lv in levels if not lv._m_is_trained]
         if untrained:
-            report.priors.append(f"m of {name}: {', '.join(untrained)}")
+            report.priors.append(
+                f"m of {name}: {', '.join(lv.label_for_charts for lv in untrained)}"
+            )
+            priors = {id(lv): _prior_m(name, lv.label_for_charts) for lv in levels}
+            scale = 1 - sum(lv.m_probability for lv in levels if lv._m_is_trained)
+            total = sum(priors[id(lv)] for lv in untrained)
+            for lv in untrained:
+                lv.m_probability = max(scale, 0.01) * priors[id(lv)] / total
 
 
 # Which state (exact, close, differ) each comparison level puts a field in, for the estimate
@@ -472,39 +525,47 @@ def _accepts(rule: tuple[Key, ...], state: dict[str, str]) -> bool:
 
 
 def choose_threshold(
-    probabilities: np.ndarray, target_precision: float
+    probabilities: np.ndarray, target_precision: float, weights: np.ndarray | None = None
 ) -> tuple[float, float, float]:
-    """The lowest threshold whose expected precision reaches the target.
+    """The lowest threshold whose expected pairwise precision reaches the target.
 
-    Expected precision of the pairs above a threshold is the mean of their match
-    probabilities; expected recall is their sum over the sum of every scored pair's. Returns
-    the threshold, the expected precision and the expected recall (before blocking losses).
+    Each scored pair is a match with its probability; joined, it makes ``weight`` pairs of
+    records one person (the product of the sizes of the two groups identifiers already
+    formed, 0 when they are one group). The expected precision above a threshold is the
+    weighted mean of the probabilities, the expected recall their weighted sum over that of
+    every scored pair. Returns the threshold, the expected precision and recall (before
+    blocking losses and vetoes).
     """
-    p = np.sort(probabilities)[::-1]
-    if not len(p):
+    w = np.ones(len(probabilities)) if weights is None else np.asarray(weights, float)
+    order = np.argsort(-probabilities, kind="stable")
+    p, w = probabilities[order], w[order]
+    if not len(p) or not w.sum():
         return 1.0, 1.0, 1.0
-    cum = np.cumsum(p)
-    precision = cum / np.arange(1, len(p) + 1)
+    hits = np.cumsum(p * w)
+    made = np.cumsum(w)
+    precision = np.divide(hits, made, out=np.ones_like(hits), where=made > 0)
     ok = np.flatnonzero((precision >= target_precision) & (p >= LOWEST_THRESHOLD))
     if not len(ok):
         return float(max(p[0], LOWEST_THRESHOLD)), 1.0, 0.0
     k = ok[-1]
-    return float(p[k]), float(precision[k]), float(cum[k] / cum[-1])
+    return float(p[k]), float(precision[k]), float(hits[k] / hits[-1])
 
 
-def estimates_at(probabilities: np.ndarray, threshold: float) -> tuple[float, float]:
-    above = probabilities[probabilities >= threshold]
-    total = probabilities.sum()
-    precision = float(above.mean()) if len(above) else 1.0
-    recall = float(above.sum() / total) if total else 1.0
-    return precision, recall
+def estimates_at(
+    probabilities: np.ndarray, threshold: float, weights: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Expected precision and recall of the pairs at or above ``threshold``."""
+    w = np.ones(len(probabilities)) if weights is None else np.asarray(weights, float)
+    above = probabilities >= threshold
+    made, hits, total = w[above].sum(), (probabilities * w)[above].sum(), (probabilities * w).sum()
+    return (float(hits / made) if made else 1.0), (float(hits / total) if total else 1.0)
 
 
 _GUARD_SQL = """
 select least({rid}_l, {rid}_r) as left_rid, greatest({rid}_l, {rid}_r) as right_rid,
        match_probability
 from {pred}
-where match_probability >= {threshold}
+where match_probability >= {threshold} - 1e-9
   -- two cards of one source with different numbers are two people
   and not coalesce(source_l = source_r and loyalty_id_l <> loyalty_id_r, false)
   -- twins: one address, one birth date, one family name, first names that are not one
@@ -522,6 +583,34 @@ _ONE_NAME_SQL = """
 create or replace macro {same}(a, b) as
     a = b or damerau_levenshtein(a, b) <= 1 or jaro_winkler_similarity(a, b) >= {jw}
 """
+
+
+def _scored_with_weights(db_api, predictions, groups: pa.Table | None) -> dict:
+    """Each scored pair's match weight and the pairs of records joining it would make."""
+    pred = predictions.physical_name
+    if groups is None:
+        sql = f"select match_weight, 1.0 as pairs from {pred}"
+    else:
+        db_api._con.register("parcours_groups", groups)
+        sql = f"""
+            select p.match_weight,
+                   case when a.component = b.component then 0.0
+                        else coalesce(a.size, 1) * coalesce(b.size, 1) end as pairs
+            from {pred} p
+            left join parcours_groups a on p.{RID}_l = a.{RID}
+            left join parcours_groups b on p.{RID}_r = b.{RID}
+        """
+    out = db_api._con.sql(sql).fetchnumpy()
+    return {k: np.asarray(v, float) for k, v in out.items()}
+
+
+def _identifier_pairs(groups: pa.Table | None) -> float:
+    """Pairs of records the identifiers alone make one person."""
+    if groups is None or not groups.num_rows:
+        return 0.0
+    sizes = groups.group_by("component").aggregate([("size", "max")])["size_max"]
+    s = np.asarray(sizes.to_numpy(), float)
+    return float((s * (s - 1) / 2).sum())
 
 
 def _logit2(p: float) -> float:
@@ -577,6 +666,7 @@ def scored_pairs(
     threshold: float | str,
     target_precision: float,
     new: ibis.Table | None = None,
+    groups: pa.Table | None = None,
 ) -> tuple[pa.Table, MatchReport]:
     """Pairs to join (``left_rid`` < ``right_rid``), as Arrow, and what matching did.
 
@@ -608,9 +698,8 @@ def scored_pairs(
         )
         blocked = 1 - report.unblocked_share
         predictions = linker.inference.predict(threshold_match_probability=PREDICT_FLOOR)
-        weights = db_api._con.sql(
-            f"select match_weight from {predictions.physical_name}"
-        ).fetchnumpy()["match_weight"]
+        scored = _scored_with_weights(db_api, predictions, groups)
+        weights, pair_weights = scored["match_weight"], scored["pairs"]
         prior = linker._settings_obj._probability_two_random_records_match
         share = refit_match_share(np.asarray(weights), prior, n * (n - 1) / 2, blocked)
         shift = _logit2(share) - _logit2(prior)
@@ -623,19 +712,27 @@ def scored_pairs(
         model_path.parent.mkdir(parents=True, exist_ok=True)
         linker.misc.save_model_to_json(str(model_path), overwrite=True)
         if threshold == "auto":
-            t, precision, recall = choose_threshold(np.asarray(probs), target_precision)
+            t, _, _ = choose_threshold(probs, target_precision, pair_weights)
             report.threshold_reason = (
-                f"lowest with an expected precision of at least {target_precision}"
+                f"lowest with an expected precision of fuzzy links of at least {target_precision}"
             )
         else:
             t = float(threshold)
-            precision, recall = estimates_at(np.asarray(probs), t)
             report.threshold_reason = "set by identity.match_threshold"
         report.threshold = t
-        report.estimated_precision = precision
-        report.estimated_recall = recall * blocked
+        kept = _guarded(db_api, predictions, t, shift).cast(EMPTY_PAIRS)
+        # The run's estimates: pairs joined by identifiers count as true, each fuzzy link as
+        # its probability times the pairs it makes; a vetoed link's expected match is lost.
+        above = probs >= t - 1e-9
+        vetoed = float(probs[above].sum()) - float(pc.sum(kept["match_probability"]).as_py() or 0)
+        known = _identifier_pairs(groups)
+        hits = known + float((probs * pair_weights)[above].sum())
+        made = known + float(pair_weights[above].sum())
+        expected = (known + float((probs * pair_weights).sum())) / max(blocked, 1e-9)
+        report.estimated_precision = hits / made if made else 1.0
+        report.estimated_recall = max(hits - vetoed, 0.0) / expected if expected else 1.0
         _threshold_file(model_path).write_text(report.to_json())
-        return _guarded(db_api, predictions, t, shift).cast(EMPTY_PAIRS), report
+        return kept, report
 
     saved = _threshold_file(model_path)
     report = MatchReport.from_json(saved.read_text()) if saved.exists() else MatchReport()

@@ -110,7 +110,24 @@ def _identifier_edges(engine: Engine, records: ibis.Table, max_shared: int, summ
     return all_edges.mutate(match_probability=ibis.literal(1.0))
 
 
-def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, summary) -> pa.Table:
+def _identifier_groups(engine: Engine, records: ibis.Table, ident: ibis.Table) -> pa.Table:
+    """Each record's group by identifiers alone (``rid``, ``component``, ``size``).
+
+    A fuzzy link between two groups joins every record of one with every record of the
+    other: the threshold weighs each link by the pairs of records it makes one person.
+    """
+    comps = graph.connected_components(
+        engine, records.select(RID), ident, name=f"{WORK}_ident_components"
+    )
+    sizes = comps.group_by("component").aggregate(size=comps.count())
+    out = engine.to_pyarrow(comps.join(sizes, "component").select(RID, "component", "size"))
+    engine.drop(f"{WORK}_ident_components")
+    return out
+
+
+def _fuzzy_edges(
+    ws: Workspace, records: ibis.Table, new: ibis.Table | None, ident: ibis.Table, summary
+) -> pa.Table:
     engine, cfg = ws.engine, ws.config.identity
     model = ws.dir / MODEL_FILE
     n_records = int(engine.execute(records.count()))
@@ -120,7 +137,12 @@ def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, sum
     records = _without_shared_identifiers(engine, records)
     if new is None or not model.exists():
         pairs, summary.match = matching.scored_pairs(
-            engine, records, model, cfg.match_threshold, cfg.target_precision
+            engine,
+            records,
+            model,
+            cfg.match_threshold,
+            cfg.target_precision,
+            groups=_identifier_groups(engine, records, ident),
         )
         summary.scored = f"model trained and {n_records:,} records compared"
     else:
@@ -334,7 +356,7 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
         f"forced together: {o.record} and {o.other}" for o in overrides if o.decision == "same"
     ]
     ident = _identifier_edges(engine, records, cfg.max_shared_identifier, summary)
-    fuzzy = _fuzzy_edges(ws, records, new, summary)
+    fuzzy = _fuzzy_edges(ws, records, new, ident, summary)
     fuzzy = engine.from_arrow(fuzzy, f"{WORK}_fuzzy_in")
     edges = (
         ident.select("left_rid", "right_rid", "method", "match_probability")
