@@ -149,7 +149,7 @@ def run_splink(ws_dir: Path, truth: Path) -> dict:
 
     ws = Workspace.open(ws_dir)
     start = time.perf_counter()
-    records = matching_records(ws.engine)
+    records = matching_records(ws.engine.table("customers"))
     db_api = matching._db_api()
     frame = matching._register(db_api, ws.engine, records, "records")
     linker = Linker(frame, matching._settings(), log_level=logging.ERROR)

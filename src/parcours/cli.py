@@ -151,6 +151,25 @@ def print_resolve(summary) -> None:
     console.out.print(
         f"{summary.records:,} records -> {summary.persons:,} persons ({summary.scored})"
     )
+    match = summary.match
+    if match.threshold is not None:
+        console.out.print(
+            f"match threshold {match.threshold:.3f} ({match.threshold_reason}); estimated "
+            f"precision {match.estimated_precision:.3f}, recall {match.estimated_recall:.3f}"
+        )
+    if match.compared:
+        console.out.print(f"compared: {', '.join(match.compared)}")
+    if match.blocking:
+        missed = (
+            f"; estimated share of true pairs no rule compares: {match.unblocked_share:.1%}"
+            if match.unblocked_share is not None
+            else ""
+        )
+        console.out.print(f"pairs compared when equal on: {'; '.join(match.blocking)}{missed}")
+    for line in match.training:
+        console.out.print(f"training: {line}")
+    for line in match.priors:
+        console.warn(f"prior used, too little data to estimate: {line}")
     console.table(
         "Records by how they joined their person",
         ["method", "records"],
@@ -166,8 +185,10 @@ def print_resolve(summary) -> None:
     )
     for line in summary.overrides:
         console.out.print(f"override honoured: {line}")
-    for subject, reason, records in summary.review:
-        console.warn(f"held apart for review: {subject} ({records} records): {reason}")
+    for item in summary.review:
+        console.warn(
+            f"held apart for review: {item.subject} ({item.records} records): {item.reason}"
+        )
     for reason, values in summary.shared_identifiers:
         console.warn(
             f"{values} values not used to join records: {reason}; "

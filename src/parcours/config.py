@@ -10,7 +10,7 @@ import codecs
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -186,11 +186,21 @@ SurvivorshipRule = Literal["source_priority", "most_recent", "most_frequent", "m
 class IdentityConfig(Section):
     """How source records become persons (``parcours resolve``)."""
 
-    match_threshold: float = Field(
+    match_threshold: Annotated[float, Field(ge=0.5, le=1.0)] | Literal["auto"] = Field(
+        "auto",
+        description=(
+            "Match probability above which two records are joined by fuzzy evidence; `auto` "
+            "chooses it from the fitted model to reach `target_precision`."
+        ),
+    )
+    target_precision: float = Field(
         0.99,
         ge=0.5,
-        le=1.0,
-        description="Match probability above which two records are joined by fuzzy evidence.",
+        lt=1.0,
+        description=(
+            "With an `auto` threshold: the expected pairwise precision of fuzzy links, from the "
+            "model's match probabilities; the lowest threshold that reaches it is used."
+        ),
     )
     max_cluster_size: int = Field(
         25,

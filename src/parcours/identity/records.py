@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import ibis
 
-from parcours.engine import Engine
-from parcours.schema import CUSTOMERS, SOURCE
+from parcours.schema import SOURCE
 
 RID = "rid"  # record id: ``source:source_id``, unique across sources
 ACCENTED = "àâäáãåçéèêëíìîïñóòôöõúùûüýÿ"
@@ -26,9 +25,9 @@ def folded(text: ibis.StringValue, keep: str = "a-z") -> ibis.StringValue:
     return cleaned.nullif("")
 
 
-def matching_records(engine: Engine) -> ibis.Table:
+def matching_records(customers: ibis.Table) -> ibis.Table:
     """Every customer record with its id and the normalised columns matching compares."""
-    c = engine.table(CUSTOMERS.name)
+    c = customers
     email = c.email.nullif("")
     return c.select(
         **{RID: record_id(c[SOURCE], c.source_id)},

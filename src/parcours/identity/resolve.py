@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import ibis
 import pyarrow as pa
 
-from parcours.engine import Engine
+from parcours.engine import Engine, ibis_schema
 from parcours.errors import UserInputError
 from parcours.identity import golden, graph, keyed, matching
 from parcours.identity.keys import assign_keys, key_changes
@@ -47,6 +47,15 @@ METHOD_STRENGTH = ("forced", "loyalty_id", "email", "phone", "account", "probabi
 SIZE_BINS = (1, 2, 3, 4, 5, 10)
 
 
+@dataclass(frozen=True)
+class ReviewItem:
+    """A group of records held apart for an analyst instead of merged."""
+
+    subject: str  # the group (its smallest record id)
+    reason: str
+    records: int
+
+
 @dataclass
 class ResolveSummary:
     records: int = 0
@@ -54,7 +63,8 @@ class ResolveSummary:
     scored: str = ""  # what probabilistic matching did this run
     joined_by: dict[str, int] = field(default_factory=dict)  # records joined, per method
     cluster_sizes: list[tuple[str, int]] = field(default_factory=list)
-    review: list[tuple[str, str, int]] = field(default_factory=list)  # groups too large
+    review: list[ReviewItem] = field(default_factory=list)  # groups too large
+    match: matching.MatchReport = field(default_factory=matching.MatchReport)
     shared_identifiers: list[tuple[str, int]] = field(default_factory=list)  # reason, values
     overrides: list[str] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)
@@ -100,15 +110,40 @@ def _identifier_edges(engine: Engine, records: ibis.Table, max_shared: int, summ
     return all_edges.mutate(match_probability=ibis.literal(1.0))
 
 
-def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, summary) -> pa.Table:
+def _identifier_groups(engine: Engine, records: ibis.Table, ident: ibis.Table) -> pa.Table:
+    """Each record's group by identifiers alone (``rid``, ``component``, ``size``).
+
+    A fuzzy link between two groups joins every record of one with every record of the
+    other: the threshold weighs each link by the pairs of records it makes one person.
+    """
+    comps = graph.connected_components(
+        engine, records.select(RID), ident, name=f"{WORK}_ident_components"
+    )
+    sizes = comps.group_by("component").aggregate(size=comps.count())
+    out = engine.to_pyarrow(comps.join(sizes, "component").select(RID, "component", "size"))
+    engine.drop(f"{WORK}_ident_components")
+    return out
+
+
+def _fuzzy_edges(
+    ws: Workspace, records: ibis.Table, new: ibis.Table | None, ident: ibis.Table, summary
+) -> pa.Table:
     engine, cfg = ws.engine, ws.config.identity
     model = ws.dir / MODEL_FILE
     n_records = int(engine.execute(records.count()))
     if n_records < 2:
         summary.scored = "nothing to compare"
         return pa.table({}, schema=_edges_schema())
+    records = _without_shared_identifiers(engine, records)
     if new is None or not model.exists():
-        pairs = matching.scored_pairs(engine, records, model, cfg.match_threshold)
+        pairs, summary.match = matching.scored_pairs(
+            engine,
+            records,
+            model,
+            cfg.match_threshold,
+            cfg.target_precision,
+            groups=_identifier_groups(engine, records, ident),
+        )
         summary.scored = f"model trained and {n_records:,} records compared"
     else:
         n_new = int(engine.execute(new.count()))
@@ -120,7 +155,14 @@ def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, sum
             kept.select(kept.left_rid, kept.right_rid, kept.match_probability)
         ).cast(pa.schema([f for f in _edges_schema() if f.name != "method"]))
         if n_new:
-            fresh = matching.scored_pairs(engine, records, model, cfg.match_threshold, new=new)
+            fresh, summary.match = matching.scored_pairs(
+                engine,
+                records,
+                model,
+                cfg.match_threshold,
+                cfg.target_precision,
+                new=_without_shared_identifiers(engine, new),
+            )
             pairs = pa.concat_tables([kept, fresh])
         else:
             pairs = kept
@@ -128,6 +170,25 @@ def _fuzzy_edges(ws: Workspace, records: ibis.Table, new: ibis.Table | None, sum
     return pairs.append_column(
         "method", pa.array(["probabilistic"] * pairs.num_rows, pa.string())
     ).select(["left_rid", "right_rid", "method", "match_probability"])
+
+
+def _without_shared_identifiers(engine: Engine, records: ibis.Table) -> ibis.Table:
+    """Records with the emails and phones the graph refused blanked.
+
+    Shared, they are no evidence that two records are one person (a couple's email, a shop's
+    default email).
+    """
+    refused = engine.table(f"{WORK}_refused")
+    blank = {}
+    for column in ("email", "phone"):
+        values = refused.filter(refused.identifier == column).value
+        blank[column] = ibis.ifelse(
+            records[column].isin(values), ibis.null("string"), records[column]
+        )
+    blank["email_local"] = ibis.ifelse(
+        blank["email"].isnull(), ibis.null("string"), records.email_local
+    )
+    return records.mutate(**blank)
 
 
 def _forced_edges(overrides: list[Override]) -> pa.Table:
@@ -208,11 +269,10 @@ def _split_guarded(
     for comp, n in size_of.items():
         if n > max_size:
             summary.review.append(
-                (
+                ReviewItem(
                     comp,
                     f"{n} records joined by fuzzy evidence: above identity.max_cluster_size",
                     n,
-                    "",
                 )
             )
     for a, b in different:
@@ -229,6 +289,34 @@ def _split_guarded(
     )
 
 
+def _customers(engine: Engine) -> ibis.Table:
+    if engine.has_table(CUSTOMERS.name):
+        return engine.table(CUSTOMERS.name)
+    return engine.table(f"{WORK}_customers")
+
+
+def _records_of_facts(engine: Engine) -> ibis.Table:
+    """Without customer files, each customer id that orders or events name is one record."""
+    ids = [
+        engine.table(spec.name).select(SOURCE, source_id=engine.table(spec.name).customer_id)
+        for spec in (ORDERS, EVENTS)
+        if engine.has_table(spec.name)
+    ]
+    if not ids:
+        raise UserInputError(
+            "nothing to resolve: no customers, orders or events ingested",
+            hint="parcours ingest customers FILE",
+        )
+    u = ids[0].union(*ids[1:])
+    u = u.filter(u.source_id.notnull()).distinct()
+    return u.select(
+        **{
+            name: u[name] if name in (SOURCE, "source_id") else ibis.null(dtype)
+            for name, dtype in ibis_schema(CUSTOMERS).items()
+        }
+    )
+
+
 def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
     """Resolve every customer record to a person and write the single customer view.
 
@@ -240,12 +328,13 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
         Retrain the matching model and rescore every pair instead of only new records.
     """
     engine, cfg = ws.engine, ws.config.identity
-    if not engine.has_table(CUSTOMERS.name):
-        raise UserInputError("no customers ingested", hint="parcours ingest customers FILE")
     summary = ResolveSummary()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
-    engine.write(f"{WORK}_records", matching_records(engine), stage=STAGE)
+    if not engine.has_table(CUSTOMERS.name):
+        engine.write(f"{WORK}_customers", _records_of_facts(engine), stage=STAGE)
+    customers = _customers(engine)
+    engine.write(f"{WORK}_records", matching_records(customers), stage=STAGE)
     records = engine.table(f"{WORK}_records")
     summary.records = int(engine.execute(records.count()))
 
@@ -267,8 +356,8 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
         f"forced together: {o.record} and {o.other}" for o in overrides if o.decision == "same"
     ]
     ident = _identifier_edges(engine, records, cfg.max_shared_identifier, summary)
-    fuzzy = _fuzzy_edges(ws, records, new, summary)
-    fuzzy = matching.guarded(engine.from_arrow(fuzzy, f"{WORK}_fuzzy_in"), records)
+    fuzzy = _fuzzy_edges(ws, records, new, ident, summary)
+    fuzzy = engine.from_arrow(fuzzy, f"{WORK}_fuzzy_in")
     edges = (
         ident.select("left_rid", "right_rid", "method", "match_probability")
         .union(fuzzy)
@@ -309,7 +398,7 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
     engine.write(IDENTITY_EDGES.name, edges.select(*IDENTITY_EDGES.column_names), stage=STAGE)
 
     identity_map = engine.table(IDENTITY_MAP.name)
-    gold, lineage = golden.golden_records(engine.table(CUSTOMERS.name), identity_map, cfg)
+    gold, lineage = golden.golden_records(customers, identity_map, cfg)
     engine.write(CUSTOMERS_GOLDEN.name, gold, stage=STAGE)
     engine.write(GOLDEN_LINEAGE.name, lineage, stage=STAGE)
     for spec, source, build in (
@@ -320,8 +409,11 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
         if engine.has_table(source.name):
             engine.write(spec.name, build(engine.table(source.name), identity_map), stage=STAGE)
 
-    _summarise(engine, summary)
+    _summarise(engine, customers, summary)
     for name in (
+        "customers",
+        "refused",
+        "review_in",
         "records",
         "new",
         "fuzzy_in",
@@ -381,9 +473,9 @@ def _write_review(engine, summary) -> None:
     """Shared identifiers refused and groups too large, for an analyst."""
     groups = pa.table(
         {
-            "subject": [r[0] for r in summary.review],
-            "reason": [r[1] for r in summary.review],
-            "records": [r[2] for r in summary.review],
+            "subject": [r.subject for r in summary.review],
+            "reason": [r.reason for r in summary.review],
+            "records": [r.records for r in summary.review],
         },
         schema=pa.schema(
             [("subject", pa.string()), ("reason", pa.string()), ("records", pa.int64())]
@@ -395,7 +487,7 @@ def _write_review(engine, summary) -> None:
     engine.write(IDENTITY_REVIEW.name, review.select(*IDENTITY_REVIEW.column_names), stage=STAGE)
 
 
-def _summarise(engine: Engine, summary: ResolveSummary) -> None:
+def _summarise(engine: Engine, customers: ibis.Table, summary: ResolveSummary) -> None:
     m = engine.table(IDENTITY_MAP.name)
     summary.persons = int(engine.execute(m[CUSTOMER_KEY].nunique()))
     rows = engine.to_pyarrow(m.group_by("method").aggregate(n=m.count())).to_pylist()
@@ -411,7 +503,7 @@ def _summarise(engine: Engine, summary: ResolveSummary) -> None:
         )
         bins[label] = bins.get(label, 0) + r["persons"]
     summary.cluster_sizes = sorted(bins.items(), key=lambda kv: (len(kv[0]), kv[0]))
-    c = engine.table(CUSTOMERS.name)
+    c = customers
     q = c.group_by(SOURCE).aggregate(
         records=c.count(),
         no_identifier=(c.email.isnull() & c.phone.isnull() & c.loyalty_id.isnull()).sum(),
