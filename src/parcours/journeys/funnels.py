@@ -322,6 +322,42 @@ def _ordered_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ib
     return cur
 
 
+def _furthest_attempts(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ibis.Table:
+    """Each unit's attempt that gets furthest (the earliest of those), without exclusions.
+
+    Only reach matters here, not which events: a state is an attempt and the event it
+    reached, so distinct states suffice and no choice is lost. The times of the attempts
+    counted are then followed by ``_ordered_states`` on these attempts only.
+    """
+    unit = _unit(spec)
+    cur = attempts.select(*unit, "pos_1", "ts_1", p_=attempts.pos_1, t_=attempts.ts_1)
+    reached = [cur.select(*unit, "pos_1", k_=ibis.literal(1, "int64"))]
+    for k in range(2, len(spec.steps) + 1):
+        step = spec.steps[k - 1]
+        c = u.filter(u[f"m_{k}"]).select(
+            **{f"c_{col}": u[col] for col in unit}, c_pos=u.pos, c_ts=u.ts
+        )
+        preds = [cur[col] == c[f"c_{col}"] for col in unit]
+        preds.append(c.c_pos == cur.p_ + 1 if spec.ordering == "strict" else c.c_pos > cur.p_)
+        preds.append(c.c_ts <= cur.ts_1 + _seconds(spec.window_seconds))
+        if step.within_seconds is not None:
+            preds.append(c.c_ts <= cur.t_ + _seconds(step.within_seconds))
+        j = cur.inner_join(c, preds)
+        if _mergeable(spec, k):
+            # Positions follow time: the earliest event is also the earliest time.
+            cur = j.group_by([*unit, "pos_1", "ts_1"]).aggregate(p_=j.c_pos.min(), t_=j.c_ts.min())
+        else:
+            cur = j.select(*unit, "pos_1", "ts_1", p_=j.c_pos, t_=j.c_ts).distinct()
+        reached.append(cur.select(*unit, "pos_1", k_=ibis.literal(k, "int64")))
+    r = ibis.union(*reached)
+    r = r.group_by([*unit, "pos_1"]).aggregate(k_=r.k_.max())
+    rank = ibis.row_number().over(
+        group_by=[r[c] for c in unit], order_by=[ibis.desc(r.k_), r.pos_1]
+    )
+    best = r.mutate(r_=rank).filter(lambda x: x.r_ == 0)
+    return attempts.semi_join(best, [*unit, "pos_1"])
+
+
 def _any_order_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ibis.Table:
     """Per attempt, the distinct steps that happen within the window from its event."""
     unit = _unit(spec)
@@ -386,6 +422,8 @@ def funnel_entries(
         states = states.mutate(**{f"pos_{k}": ibis.null("int64") for k in range(2, n + 1)}, **times)
     else:
         attempts = _attempts(u, spec, start, end, u.m_1)
+        if not spec.exclude:
+            attempts = _furthest_attempts(u, spec, attempts)
         states = _drop_open_voided(_ordered_states(u, spec, attempts), u, spec)
     order = [ibis.desc(states[REACHED])] + [states[f"pos_{k}"] for k in range(1, n + 1)]
     best = states.mutate(
