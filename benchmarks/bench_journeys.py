@@ -1,13 +1,13 @@
-"""Funnels and paths over tens of millions of events: time and peak memory, beside pandas.
+"""Funnels and paths over tens of millions of events: time and peak memory, beside SQL by hand.
 
 The events are generated inside DuckDB as a ``journey_timeline`` (never committed): browsing
 sessions page_view -> product_view(s) -> add_to_cart -> checkout_start -> purchase that stop
 early at fixed rates, five sessions per journey, web or app. parcours computes the checkout
-funnel (session scope, split by channel), the browse-to-buy funnel (customer scope), the top
-paths of stages and the directly-follows graph with median durations. The baseline is what a
-data analyst writes by hand with pandas, vectorised (group-by minima and merges, no Python
-loop per session): the same checkout funnel and the same top paths, on the same events read
-into memory. Each side runs in its own process, so that peak RSS is its own.
+funnel (session scope, split by channel), the browse-to-buy funnel (customer scope, 5 steps,
+split by channel), the top paths of stages and the directly-follows graph. The baseline is
+the browse-to-buy funnel written by hand in DuckDB SQL (``journeys_funnel_baseline.sql``):
+same funnel, same rules, same events, in the same run; the counts of both sides are compared.
+Each side runs in its own process, so that peak RSS is its own.
 
     python benchmarks/bench_journeys.py --events 50000000
 """
@@ -94,6 +94,8 @@ def make_events(path: Path, events: int) -> int:
 
 
 def run_parcours(path: Path) -> dict:
+    import dataclasses
+
     import ibis
 
     from parcours.config import JourneysConfig
@@ -113,13 +115,16 @@ def run_parcours(path: Path) -> dict:
     checkout = funnel_spec("checkout", cfg.funnels["checkout"], names)
     f = engine.execute(funnel(funnel_entries(tl, checkout), checkout, ["channel"]))
     out["checkout_seconds"] = time.perf_counter() - start
-    out["checkout"] = f[f.split == "all"].reached.tolist()
+    out["checkout"] = f[f.split == "all"].sort_values("step_no").reached.tolist()
 
     t = time.perf_counter()
     browse = funnel_spec("browse_to_buy", cfg.funnels["browse_to_buy"], names)
-    browse = browse.__class__(browse.name, browse.steps, "customer", browse.ordering)
-    engine.execute(funnel(funnel_entries(tl, browse), browse, ["channel"]))
+    browse = dataclasses.replace(browse, scope="customer")
+    f = engine.execute(funnel(funnel_entries(tl, browse), browse, ["channel"]))
     out["browse_seconds"] = time.perf_counter() - t
+    out["browse"] = {
+        value: g.sort_values("step_no").reached.tolist() for value, g in f.groupby("split_value")
+    }
 
     t = time.perf_counter()
     r = runs(tl).cache()
@@ -132,58 +137,22 @@ def run_parcours(path: Path) -> dict:
     return out
 
 
-def run_pandas(path: Path) -> dict:
+def run_sql(path: Path) -> dict:
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET threads = 2")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     start = time.perf_counter()
-    df = con.execute(
-        "SELECT journey_id, session_id, seq, epoch(occurred_at) AS ts, touchpoint, stage, "
-        "channel FROM journey_timeline"
-    ).df()
+    rows = con.execute((HERE / "journeys_funnel_baseline.sql").read_text()).fetchall()
+    seconds = time.perf_counter() - start
     con.close()
-    for c in ("journey_id", "session_id", "touchpoint", "stage", "channel"):
-        df[c] = df[c].astype("category")
-    out = {"load_seconds": time.perf_counter() - start}
-
-    t = time.perf_counter()
-    window = 86400
-    first = (
-        df[df.touchpoint == "add_to_cart"]
-        .groupby("session_id", observed=True)
-        .agg(ts_1=("ts", "min"), channel=("channel", "first"))
-    )
-    reached = [len(first)]
-    prev = first[["ts_1"]].rename(columns={"ts_1": "prev"})
-    for step in ("checkout_start", "purchase"):
-        cand = df.loc[df.touchpoint == step, ["session_id", "ts"]].merge(
-            prev, left_on="session_id", right_index=True
-        )
-        cand = cand[(cand.ts > cand.prev) & (cand.ts <= cand.prev + window)]
-        nxt = cand.groupby("session_id", observed=True).ts.min().rename("prev").to_frame()
-        reached.append(len(nxt))
-        prev = nxt
-    out["checkout_seconds"] = time.perf_counter() - t
-    out["checkout"] = reached
-
-    t = time.perf_counter()
-    s = df.sort_values(["journey_id", "seq"])
-    new = (s.stage != s.stage.shift()) | (s.journey_id != s.journey_id.shift())
-    runs = s[new.to_numpy()]
-    runs = runs.assign(run=runs.groupby("journey_id", observed=True).cumcount())
-    head = runs[runs.run < 5]
-    more = runs.groupby("journey_id", observed=True).run.max() >= 5
-    path = head.groupby("journey_id", observed=True).stage.agg(lambda x: " > ".join(x))
-    path = path.where(~more.reindex(path.index, fill_value=False), path + " > …")
-    counts = path.value_counts()
-    out["paths_seconds"] = time.perf_counter() - t
-    out["top_path_customers"] = int(counts.iloc[0])
-    out["seconds"] = time.perf_counter() - start
-    return out
+    browse = {channel: [int(x) for x in counts] for channel, *counts in rows}
+    return {"browse_seconds": seconds, "browse": browse, "seconds": seconds}
 
 
 def child(which: str, path: Path) -> None:
-    result = {"parcours": run_parcours, "pandas": run_pandas}[which](path)
+    result = {"parcours": run_parcours, "sql": run_sql}[which](path)
     print_result(result)
 
 
@@ -201,9 +170,8 @@ def write_section(text: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5_000_000)
-    parser.add_argument("--child", choices=["parcours", "pandas"])
+    parser.add_argument("--child", choices=["parcours", "sql"])
     parser.add_argument("--file", type=Path)
-    parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument(
         "--events-file", type=Path, help="Reuse events generated by an earlier run (DuckDB file)."
     )
@@ -225,7 +193,7 @@ def main() -> None:
         made = time.perf_counter() - t
         print(f"{n:,} events generated in {made:.0f} s", flush=True)
         results = {}
-        for which in ("parcours",) if args.skip_pandas else ("parcours", "pandas"):
+        for which in ("sql", "parcours"):
             out = subprocess.run(
                 [sys.executable, __file__, "--child", which, "--file", str(path)],
                 capture_output=True,
@@ -242,30 +210,41 @@ def main() -> None:
         f"{TITLE} over {n:,} events",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
-        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}. Events generated in "
-        f"DuckDB ({'reused' if args.events_file else f'{made:.0f} s'}, not counted). "
-        "parcours: DuckDB through Ibis, 2 threads, "
-        f"memory limit {MEMORY_LIMIT}; "
-        "checkout funnel (session scope, split by channel), browse-to-buy funnel (customer "
-        "scope, 5 steps), top paths of 5 stages and the directly-follows graph. pandas: the "
-        "events loaded into memory, then the same checkout funnel and top paths, vectorised; "
-        "it computes no browse-to-buy funnel and no graph.",
+        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}; load average "
+        f"{os.getloadavg()[0]:.1f} at the end (a shared machine: times are upper bounds). "
+        f"Events generated in DuckDB ({'reused' if args.events_file else f'{made:.0f} s'}, "
+        f"not counted). Both sides: DuckDB, 2 threads, memory limit {MEMORY_LIMIT}. parcours "
+        "(through Ibis): checkout funnel (session scope, split by channel), browse-to-buy "
+        "funnel (customer scope, 5 steps, window 4d, within 1d, best attempt, split by "
+        "channel), top paths of 5 stages and the directly-follows graph. SQL by hand "
+        "(`journeys_funnel_baseline.sql`): the same browse-to-buy funnel.",
         "",
-        "| implementation | checkout funnel (s) | browse-to-buy funnel (s) | paths (s) "
-        "| total (s) | peak RSS (MiB) | checkout reached per step |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| implementation | checkout funnel (s) | browse-to-buy funnel (s) | paths + graph (s) "
+        "| total (s) | peak RSS (MiB) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for which, r in results.items():
         if "error" in r:
-            lines.append(f"| {which} | failed: {r['error']} | | | | | |")
+            lines.append(f"| {which} | failed: {r['error']} | | | | |")
             continue
-        browse = f"{r['browse_seconds']:.1f}" if "browse_seconds" in r else "-"
-        load = f" (load {r['load_seconds']:.1f})" if "load_seconds" in r else ""
+        cells = [f"{r[k]:.1f}" if k in r else "-" for k in ("checkout_seconds", "browse_seconds")]
+        paths = f"{r['paths_seconds']:.1f}" if "paths_seconds" in r else "-"
         lines.append(
-            f"| {which} | {r['checkout_seconds']:.1f} | {browse} | {r['paths_seconds']:.1f} "
-            f"| {r['seconds']:.1f}{load} | {r['peak_rss_mib']:,.0f} "
-            f"| {', '.join(f'{x:,}' for x in r['checkout'])} |"
+            f"| {which} | {cells[0]} | {cells[1]} | {paths} | {r['seconds']:.1f} "
+            f"| {r['peak_rss_mib']:,.0f} |"
         )
+    ok = all("browse" in r for r in results.values())
+    if ok:
+        p, q = results["parcours"], results["sql"]
+        same = p["browse"] == q["browse"]
+        ratio = p["browse_seconds"] / q["browse_seconds"]
+        lines += [
+            "",
+            f"browse-to-buy, parcours / SQL by hand: {ratio:.2f}x; "
+            f"counts per channel {'identical' if same else 'DIFFERENT'}: "
+            + "; ".join(f"{c} {', '.join(f'{x:,}' for x in v)}" for c, v in p["browse"].items()),
+            f"checkout reached per step (parcours): {', '.join(f'{x:,}' for x in p['checkout'])}",
+        ]
     text = "\n".join(lines) + "\n"
     print(text)
     write_section(text)

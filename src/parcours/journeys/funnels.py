@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -156,6 +157,11 @@ def check_steps(
     return notes, warnings
 
 
+def _seconds(duration: float) -> ibis.Value:
+    """A duration as whole seconds: times are whole seconds, so the bound is the same."""
+    return ibis.literal(math.floor(duration), "int64")
+
+
 def _unit(spec: FunnelSpec) -> list[str]:
     return [JOURNEY_ID, "session_id"] if spec.scope == "session" else [JOURNEY_ID]
 
@@ -168,7 +174,11 @@ def _cutoff(as_of: dt.date | dt.datetime | None) -> dt.datetime | None:
 
 
 def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime | None):
-    """The unit's events of any step or exclusion, numbered in funnel order (``pos``)."""
+    """The unit's events of any step or exclusion, numbered in funnel order (``pos``).
+
+    Narrow on purpose (numbers and the unit): the other columns of an event are looked up
+    by ``seq`` for the units counted only.
+    """
     n = len(spec.steps)
     t = timeline
     if cutoff is not None:
@@ -184,23 +194,19 @@ def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime |
         # Events of no step cannot change a loose or any-order funnel: drop them first.
         t = t.filter(ibis.or_(*flags(t).values()))
     f = flags(t)
-    # At one instant, events are taken in step order; events of no step come last.
+    # Times are whole seconds; within a second, events are taken in step order (events of
+    # no step last), then in timeline order.
     rank = ibis.cases(*[(f[f"m_{k}"], k) for k in range(1, n + 1)], else_=n + 1)
     unit = _unit(spec)
     u = t.select(
         *unit,
-        CUSTOMER_KEY,
         OCCURRED_AT,
-        "channel",
-        "device",
-        "url",
-        "amount",
         ts=t[OCCURRED_AT].epoch_seconds().cast("int64"),
         rank=rank,
         seq_=t[SEQ],
         **f,
     )
-    w = ibis.window(group_by=[u[c] for c in unit], order_by=[u[OCCURRED_AT], u["rank"], u.seq_])
+    w = ibis.window(group_by=[u[c] for c in unit], order_by=[u.ts, u["rank"], u.seq_])
     u = u.mutate(pos=ibis.row_number().over(w))
     if spec.ordering == "strict":
         u = u.filter(ibis.or_(*[u[c] for c in f]))
@@ -219,14 +225,11 @@ def _attempts(u: ibis.Table, spec: FunnelSpec, start, end, starts: ibis.BooleanV
         a = a.mutate(r_=r).filter(lambda x: x.r_ == 0).drop("r_")
     return a.select(
         *_unit(spec),
-        CUSTOMER_KEY,
-        entered_at=a[OCCURRED_AT],
-        channel=a.channel.fill_null(UNKNOWN),
-        device=a.device.fill_null(UNKNOWN),
+        seq_1=a.seq_,
+        last_seq=a.seq_,
         pos_1=a.pos,
         ts_1=a.ts,
-        page_1=a.url,
-        amount=a.amount,
+        **{REACHED: ibis.literal(1, "int64")},
     )
 
 
@@ -255,7 +258,7 @@ def _drop_open_voided(states: ibis.Table, u: ibis.Table, spec: FunnelSpec) -> ib
             states[REACHED] >= i,
             states[REACHED] < j,
             ev.e_ts > states[f"ts_{i}"],
-            ev.e_ts - states.ts_1 <= spec.window_seconds,
+            ev.e_ts <= states.ts_1 + _seconds(spec.window_seconds),
         ]
         states = states.anti_join(ev, preds)
     return states
@@ -269,72 +272,95 @@ def _mergeable(spec: FunnelSpec, k: int) -> bool:
     return not any(x.between[0] <= k < x.between[1] for x in spec.exclude)
 
 
-def _ordered_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> list[ibis.Table]:
-    """Per step k, the choices of events that reach it (one row per kept choice)."""
+def _keep_one(states: ibis.Table, spec: FunnelSpec, k: int) -> ibis.Table:
+    """One choice per attempt, the furthest, then the earliest events (ties resolve alike).
+
+    Per attempt and step-k event instead when what follows depends on more than the event.
+    """
+    key = [*_unit(spec), "pos_1"]
+    if not _mergeable(spec, k):
+        straddling = [x.between[0] for x in spec.exclude if x.between[0] < k < x.between[1]]
+        key += [f"pos_{k}", *[f"pos_{i}" for i in straddling]]
+    s = states
+    order = [ibis.desc(s[REACHED]), s[f"pos_{k}"], *[s[f"pos_{i}"] for i in range(2, k)]]
+    r = ibis.row_number().over(group_by=[s[c] for c in dict.fromkeys(key)], order_by=order)
+    return s.mutate(r_=r).filter(lambda x: x.r_ == 0).drop("r_")
+
+
+def _ordered_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ibis.Table:
+    """The kept choices of events of every attempt, each with the steps it reaches.
+
+    A left join per step, so that a choice that goes no further stays with what it reached;
+    one table flows from step to step (no union of the steps, which would recompute them).
+    """
     n = len(spec.steps)
     unit = _unit(spec)
     cur = attempts
-    reached = [cur.mutate(**{REACHED: ibis.literal(1, "int64")})]
     for k in range(2, n + 1):
         step = spec.steps[k - 1]
         c = u.filter(u[f"m_{k}"]).select(
-            **{f"c_{col}": u[col] for col in unit},
-            c_pos=u.pos,
-            c_ts=u.ts,
-            c_url=u.url,
-            c_amount=u.amount,
+            **{f"c_{col}": u[col] for col in unit}, c_pos=u.pos, c_ts=u.ts, c_seq=u.seq_
         )
         prev_pos, prev_ts = cur[f"pos_{k - 1}"], cur[f"ts_{k - 1}"]
         preds = [cur[col] == c[f"c_{col}"] for col in unit]
         preds.append(c.c_pos == prev_pos + 1 if spec.ordering == "strict" else c.c_pos > prev_pos)
-        preds.append(c.c_ts - cur.ts_1 <= spec.window_seconds)
+        # Bounds as `column <= column + constant`: an engine can then join on them (DuckDB
+        # joins `a - b <= c` by a nested loop).
+        preds.append(c.c_ts <= cur.ts_1 + _seconds(spec.window_seconds))
         if step.within_seconds is not None:
-            preds.append(c.c_ts - prev_ts <= step.within_seconds)
-        j = cur.inner_join(c, preds)
-        cols = {col: j[col] for col in cur.columns if col != "amount"}
+            preds.append(c.c_ts <= prev_ts + _seconds(step.within_seconds))
+        j = cur.left_join(c, preds)
+        cols = {col: j[col] for col in cur.columns if col not in ("last_seq", REACHED)}
         nxt = j.select(
             **cols,
-            **{f"pos_{k}": j.c_pos, f"ts_{k}": j.c_ts, f"page_{k}": j.c_url},
-            amount=j.c_amount,
+            **{f"pos_{k}": j.c_pos, f"ts_{k}": j.c_ts},
+            last_seq=j.c_seq.fill_null(j.last_seq),
+            **{REACHED: j[REACHED] + j.c_pos.notnull().cast("int64")},
         )
         nxt = _drop_voided(nxt, u, spec, k)
-        # Keep one choice per attempt (or per attempt and event, when what follows depends
-        # on more than the event): the earliest events, so that ties resolve the same way.
-        key = [*unit, "pos_1"]
-        if not _mergeable(spec, k):
-            key += [f"pos_{k}"] + [
-                f"pos_{x.between[0]}" for x in spec.exclude if x.between[0] < k < x.between[1]
-            ]
-        order = [nxt[f"pos_{k}"]] + [nxt[f"pos_{i}"] for i in range(2, k)]
-        r = ibis.row_number().over(group_by=[nxt[c] for c in dict.fromkeys(key)], order_by=order)
-        cur = nxt.mutate(r_=r).filter(lambda x: x.r_ == 0).drop("r_").view()
-        reached.append(cur.mutate(**{REACHED: ibis.literal(k, "int64")}))
-    return reached
+        cur = _keep_one(nxt, spec, k)
+    return cur
 
 
-def _pad(states: ibis.Table, n: int) -> ibis.Table:
-    """Columns ``pos_k``, ``ts_k``, ``page_k`` for every step, null beyond those reached."""
-    missing = {}
-    for k in range(1, n + 1):
-        if f"pos_{k}" not in states.columns:
-            missing |= {
-                f"pos_{k}": ibis.null("int64"),
-                f"ts_{k}": ibis.null("int64"),
-                f"page_{k}": ibis.null("string"),
-            }
-    s = states.mutate(**missing)
-    order = (
-        ["entered_at", CUSTOMER_KEY, "channel", "device", REACHED]
-        + [f"{p}_{k}" for k in range(1, n + 1) for p in ("pos", "ts", "page")]
-        + ["amount"]
+def _furthest_attempts(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ibis.Table:
+    """Each unit's attempt that gets furthest (the earliest of those), without exclusions.
+
+    Only reach matters here, not which events: a state is an attempt and the event it
+    reached, so distinct states suffice and no choice is lost. The times of the attempts
+    counted are then followed by ``_ordered_states`` on these attempts only.
+    """
+    unit = _unit(spec)
+    cur = attempts.select(*unit, "pos_1", "ts_1", p_=attempts.pos_1, t_=attempts.ts_1)
+    reached = [cur.select(*unit, "pos_1", k_=ibis.literal(1, "int64"))]
+    for k in range(2, len(spec.steps) + 1):
+        step = spec.steps[k - 1]
+        c = u.filter(u[f"m_{k}"]).select(
+            **{f"c_{col}": u[col] for col in unit}, c_pos=u.pos, c_ts=u.ts
+        )
+        preds = [cur[col] == c[f"c_{col}"] for col in unit]
+        preds.append(c.c_pos == cur.p_ + 1 if spec.ordering == "strict" else c.c_pos > cur.p_)
+        preds.append(c.c_ts <= cur.ts_1 + _seconds(spec.window_seconds))
+        if step.within_seconds is not None:
+            preds.append(c.c_ts <= cur.t_ + _seconds(step.within_seconds))
+        j = cur.inner_join(c, preds)
+        if _mergeable(spec, k):
+            # Positions follow time: the earliest event is also the earliest time.
+            cur = j.group_by([*unit, "pos_1", "ts_1"]).aggregate(p_=j.c_pos.min(), t_=j.c_ts.min())
+        else:
+            cur = j.select(*unit, "pos_1", "ts_1", p_=j.c_pos, t_=j.c_ts).distinct()
+        reached.append(cur.select(*unit, "pos_1", k_=ibis.literal(k, "int64")))
+    r = ibis.union(*reached)
+    r = r.group_by([*unit, "pos_1"]).aggregate(k_=r.k_.max())
+    rank = ibis.row_number().over(
+        group_by=[r[c] for c in unit], order_by=[ibis.desc(r.k_), r.pos_1]
     )
-    return s.select(*[c for c in s.columns if c not in order], *order)
+    best = r.mutate(r_=rank).filter(lambda x: x.r_ == 0)
+    return attempts.semi_join(best, [*unit, "pos_1"])
 
 
 def _any_order_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ibis.Table:
     """Per attempt, the distinct steps that happen within the window from its event."""
     unit = _unit(spec)
-    n = len(spec.steps)
     # Steps named alike are one kind of event: k such steps need k of its events.
     kinds: dict[FunnelStep, list[int]] = {}
     for k, s in enumerate(spec.steps, start=1):
@@ -345,16 +371,16 @@ def _any_order_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> 
         **{f"c_m_{ks[0]}": u[f"m_{ks[0]}"].cast("int64") for ks in kinds.values()},
     )
     preds = [attempts[col] == c[f"c_{col}"] for col in unit]
-    preds += [c.c_ts >= attempts.ts_1, c.c_ts - attempts.ts_1 <= spec.window_seconds]
+    preds += [c.c_ts >= attempts.ts_1, c.c_ts <= attempts.ts_1 + _seconds(spec.window_seconds)]
     j = attempts.inner_join(c, preds)
-    counts = j.group_by([j[col] for col in attempts.columns]).aggregate(
+    keep = [col for col in attempts.columns if col != REACHED]
+    counts = j.group_by([j[col] for col in keep]).aggregate(
         **{f"n_{ks[0]}": j[f"c_m_{ks[0]}"].sum() for ks in kinds.values()}
     )
     got = sum(
         ibis.least(counts[f"n_{ks[0]}"], ibis.literal(len(ks), "int64")) for ks in kinds.values()
     )
-    s = counts.mutate(**{REACHED: got.cast("int64")}).drop(*[f"n_{ks[0]}" for ks in kinds.values()])
-    return _pad(s, n).mutate(amount=ibis.null("float64"))
+    return counts.select(*keep, **{REACHED: got.cast("int64")})
 
 
 def funnel_entries(
@@ -382,8 +408,9 @@ def funnel_entries(
     ibis.Table
         ``journey_id`` (and ``session_id`` in session scope), ``customer_key``, ``channel``,
         ``device`` and ``period`` (``YYYY-MM``) of the entry, ``entered_at``,
-        ``steps_reached``, per step k ``ts_k`` (epoch seconds, null when not reached or for
-        steps in any order) and ``page_k`` (url), and ``amount`` of the last step.
+        ``steps_reached``, per step k ``ts_k`` (epoch seconds; null when not reached, and
+        for steps in any order), ``page`` (url of the last step reached) and ``amount`` (of
+        the last step, when every step is reached).
     """
     n = len(spec.steps)
     unit = _unit(spec)
@@ -391,26 +418,43 @@ def funnel_entries(
     if spec.ordering == "any":
         attempts = _attempts(u, spec, start, end, ibis.or_(*[u[f"m_{k}"] for k in range(1, n + 1)]))
         states = _any_order_states(u, spec, attempts)
+        times = {f"ts_{k}": ibis.null("int64") for k in range(2, n + 1)}
+        states = states.mutate(**{f"pos_{k}": ibis.null("int64") for k in range(2, n + 1)}, **times)
     else:
         attempts = _attempts(u, spec, start, end, u.m_1)
-        states = ibis.union(*[_pad(s, n) for s in _ordered_states(u, spec, attempts)])
-        states = _drop_open_voided(states, u, spec)
+        if not spec.exclude:
+            attempts = _furthest_attempts(u, spec, attempts)
+        states = _drop_open_voided(_ordered_states(u, spec, attempts), u, spec)
     order = [ibis.desc(states[REACHED])] + [states[f"pos_{k}"] for k in range(1, n + 1)]
     best = states.mutate(
         r_=ibis.row_number().over(group_by=[states[c] for c in unit], order_by=order)
     )
     best = best.filter(best.r_ == 0)
-    return best.select(
+    # What the tables say of the entry and of the last step, for the units counted only.
+    entry = timeline.select(
+        e_id=timeline[JOURNEY_ID],
+        e_seq=timeline[SEQ],
+        customer_key=timeline[CUSTOMER_KEY],
+        channel=timeline.channel.fill_null(UNKNOWN),
+        device=timeline.device.fill_null(UNKNOWN),
+        entered_at=timeline[OCCURRED_AT],
+    )
+    last = timeline.select(
+        l_id=timeline[JOURNEY_ID], l_seq=timeline[SEQ], page=timeline.url, l_amount=timeline.amount
+    )
+    j = best.inner_join(entry, [best[JOURNEY_ID] == entry.e_id, best.seq_1 == entry.e_seq])
+    j = j.inner_join(last, [j[JOURNEY_ID] == last.l_id, j.last_seq == last.l_seq])
+    return j.select(
         *unit,
         CUSTOMER_KEY,
         "channel",
         "device",
-        period=best.entered_at.date().cast("string").substr(0, 7),
-        entered_at=best.entered_at,
-        **{REACHED: best[REACHED]},
-        **{f"ts_{k}": best[f"ts_{k}"] for k in range(1, n + 1)},
-        **{f"page_{k}": best[f"page_{k}"] for k in range(1, n + 1)},
-        amount=ibis.ifelse(best[REACHED] == n, best.amount, ibis.null("float64")),
+        period=j.entered_at.date().cast("string").substr(0, 7),
+        entered_at=j.entered_at,
+        **{REACHED: j[REACHED]},
+        **{f"ts_{k}": j[f"ts_{k}"] for k in range(1, n + 1)},
+        page=j.page,
+        amount=ibis.ifelse(j[REACHED] == n, j.l_amount, ibis.null("float64")),
     )
 
 
@@ -499,7 +543,7 @@ def lost_pages(entries: ibis.Table, spec: FunnelSpec) -> ibis.Table:
     for k in range(2, len(spec.steps) + 1):
         e = entries.filter(entries[REACHED] == k - 1)
         parts.append(
-            e.group_by(channel=e.channel, page=e[f"page_{k - 1}"])
+            e.group_by(channel=e.channel, page=e.page)
             .aggregate(lost=e.count())
             .mutate(step_no=ibis.literal(k, "int64"))
         )
