@@ -31,6 +31,8 @@ class Row:
     broken: str | None  # which required field is wrong, None for a valid row
     status: str = "completed"
     thousands: bool = False  # whether the amount is written with a thousands separator
+    two_lines: bool = False  # a value spread over two lines (quoted)
+    blank_after: bool = False  # an empty line after the row
 
 
 rows_strategy = st.lists(
@@ -41,6 +43,8 @@ rows_strategy = st.lists(
         broken=st.one_of(st.none(), st.none(), st.sampled_from(BROKEN)),
         status=st.sampled_from(["completed", "cancelled", "returned", ""]),
         thousands=st.booleans(),
+        two_lines=st.booleans(),
+        blank_after=st.booleans(),
     ),
     min_size=1,
     max_size=25,
@@ -61,6 +65,7 @@ def cells(row: Row, number: int, mark: str) -> dict[str, str]:
         "channel": "web",
         "total_amount": amount_text(row.cents, mark, row.thousands),
         "status": row.status,
+        "store_id": "S\n1" if row.two_lines else "S1",
     }
     match row.broken:
         case "no_id":
@@ -78,15 +83,23 @@ def cells(row: Row, number: int, mark: str) -> dict[str, str]:
     return values
 
 
-def csv_bytes(table: list[dict[str, str]], delimiter: str, encoding: str) -> bytes:
+def csv_bytes(
+    table: list[dict[str, str]], rows: list[Row], delimiter: str, encoding: str
+) -> tuple[bytes, list[int]]:
+    """The file, and the line each row starts on."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(table[0]), delimiter=delimiter)
     writer.writeheader()
-    writer.writerows(table)
-    return out.getvalue().encode(encoding)
+    lines = []
+    for values, row in zip(table, rows, strict=True):
+        lines.append(out.getvalue().count("\n") + 1)
+        writer.writerow(values)
+        if row.blank_after:
+            out.write("\r\n")
+    return out.getvalue().encode(encoding), lines
 
 
-def jsonl_bytes(table: list[dict[str, str]]) -> bytes:
+def jsonl_bytes(table: list[dict[str, str]]) -> tuple[bytes, list[int]]:
     lines = []
     for values in table:
         record = dict(values)
@@ -95,11 +108,11 @@ def jsonl_bytes(table: list[dict[str, str]]) -> bytes:
         if amount.replace(".", "", 1).isdigit():
             record["total_amount"] = json.loads(amount)
         lines.append(json.dumps(record, ensure_ascii=False))
-    return ("\n".join(lines) + "\n").encode()
+    return ("\n".join(lines) + "\n").encode(), list(range(1, len(lines) + 1))
 
 
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
@@ -121,7 +134,9 @@ def test_random_order_files_lose_and_alter_nothing(rows, fmt, delimiter, encodin
         source = {"decimal": mark} if declared else {}
         (ws / "parcours.yaml").write_text(yaml.safe_dump({"sources": {"shop": source}}))
         table = [cells(row, i, mark) for i, row in enumerate(rows)]
-        data = jsonl_bytes(table) if fmt == "jsonl" else csv_bytes(table, delimiter, encoding)
+        data, lines = (
+            jsonl_bytes(table) if fmt == "jsonl" else csv_bytes(table, rows, delimiter, encoding)
+        )
         path = Path(tmp) / f"orders.{fmt}"
         path.write_bytes(data)
 
@@ -138,9 +153,9 @@ def test_random_order_files_lose_and_alter_nothing(rows, fmt, delimiter, encodin
                 "select rows_read, rows_loaded, rows_quarantined from ingest_log"
             ).fetchone()
             in_quarantine = (
-                con.execute("select count(*) from quarantine").fetchone()[0]
+                con.execute("select source_line, raw from quarantine").fetchall()
                 if "quarantine" in tables
-                else 0
+                else []
             )
             loaded_amounts = dict(
                 con.execute("select order_id, total_amount from orders").fetchall()
@@ -151,7 +166,11 @@ def test_random_order_files_lose_and_alter_nothing(rows, fmt, delimiter, encodin
             con.close()
         assert read == len(rows)
         assert loaded + quarantined == read
-        assert in_quarantine == quarantined
+        assert len(in_quarantine) == quarantined
+        for line, raw in in_quarantine:  # each row is quarantined with its own line
+            order_id = json.loads(raw).get("order_id")
+            if order_id:
+                assert line == lines[int(order_id[1:])]
         assert len(loaded_amounts) == loaded
         for i, row in enumerate(rows):
             order_id = f"O{i}"
