@@ -316,6 +316,19 @@ def pro_email(p: Columns, idx: np.ndarray, num: np.ndarray) -> pa.Array:
     return pc.if_else(pa.array(dom >= 0), out, pa.nulls(len(idx), pa.string()))
 
 
+def allocated_mobile_prefix(prefix: np.ndarray, number: np.ndarray) -> np.ndarray:
+    """The mobile prefix (6 or 7) with ``number`` in a range France allocates to mobiles.
+
+    Ingestion validates phones with libphonenumber: 06 39, 06 90-94, 06 96-97 and 07 00-29
+    are not mobile numbers. Every eight digits are valid after one of the two prefixes, so
+    switching the prefix keeps each person's number unique.
+    """
+    first, second = number // 10_000_000, (number // 1_000_000) % 10
+    bad6 = ((first == 3) & (second == 9)) | ((first == 9) & np.isin(second, [0, 1, 2, 3, 4, 6, 7]))
+    bad7 = first < 3
+    return np.where((prefix == 6) & bad6, 7, np.where((prefix == 7) & bad7, 6, prefix))
+
+
 def phone_text(prefix: np.ndarray, number: np.ndarray, fmt: np.ndarray) -> pa.Array:
     """A French mobile written in one of ``PHONE_FORMATS`` (null where ``fmt`` is -1).
 
@@ -333,6 +346,7 @@ def phone_text(prefix: np.ndarray, number: np.ndarray, fmt: np.ndarray) -> pa.Ar
     pyarrow.Array
         The phone numbers as text.
     """
+    prefix = allocated_mobile_prefix(prefix, number)
     digits = formats.join(
         pc.cast(pa.array(prefix.astype(np.int64)), pa.string()),
         pc.utf8_lpad(pc.cast(pa.array(number), pa.string()), 8, "0"),
