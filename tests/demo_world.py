@@ -36,10 +36,17 @@ class DemoWorld:
     ws: Workspace
     manifest: DemoManifest
     pristine: Path  # a copy of the workspace as ingested, before any stage ran
+    keyed: Path | None = None  # a copy once keyed by the truth (see key_from_truth)
 
     def copy(self, directory: Path) -> Workspace:
         """A workspace of one's own, as ingested, for tests that run stages."""
         shutil.copytree(self.pristine, directory)
+        return Workspace.open(directory)
+
+    def keyed_copy(self, directory: Path) -> Workspace:
+        """A workspace of one's own, keyed by the truth, for tests that run later stages."""
+        assert self.keyed is not None, "key_from_truth has not run"
+        shutil.copytree(self.keyed, directory)
         return Workspace.open(directory)
 
     def truth(self, name: str) -> pd.DataFrame:
@@ -111,3 +118,7 @@ def key_from_truth(world: DemoWorld) -> None:
         latest.filter(latest["rank"] == 0).select(*CUSTOMER_CONSENTS.column_names),
         stage="truth",
     )
+    engine.forget("truth_records")
+    world.ws.close()  # flush the DuckDB file before copying it; reopened on next use
+    world.keyed = world.ws.dir.parent / "keyed"
+    shutil.copytree(world.ws.dir, world.keyed)

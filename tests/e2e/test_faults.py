@@ -15,13 +15,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from parcours.demo import generate
 from parcours.demo.run import ingest_demo
-from parcours.engine import STAGING_PREFIX, is_work_table
+from parcours.engine import STAGING_PREFIX, SWAP_JOURNAL, Engine, is_work_table
 from parcours.workspace import Workspace
 from tests.conftest import write
 
@@ -194,3 +199,137 @@ def test_killed_run_leaves_the_previous_run_or_the_new_one(run_case, moment):
     assert finish(parcours(ws, "run")) == 0
     assert leftovers(ws) == []
     assert fingerprint(ws) == after
+
+
+# -- Spark: tables are Parquet folders swapped in through a journal ------------------------
+
+SPARK_CONFIG = {
+    "engine": "spark",
+    "spark": {
+        "master": "local[1]",
+        "conf": {"spark.sql.shuffle.partitions": "1", "spark.ui.enabled": "false"},
+    },
+}
+
+
+def spark_state(ws: Path) -> dict[str, pa.Table]:
+    """The tables the next command will see: a committed swap completed, the rest ignored."""
+    tables = ws / "spark-tables"
+    if (tables / SWAP_JOURNAL).exists():
+        Engine._apply_journal(SimpleNamespace(tables_dir=tables))
+    return {
+        p.name: pq.read_table(p)
+        for p in sorted(tables.iterdir())
+        if p.is_dir() and "." not in p.name and not is_work_table(p.name)
+    }
+
+
+def spark_per_file(ws: Path, files: list[str]) -> dict[str, tuple[int, int, int]]:
+    state = spark_state(ws)
+
+    def n(table: str, name: str) -> int:
+        if table not in state:
+            return 0
+        return state[table].filter(pc.equal(state[table]["source_file"], name)).num_rows
+
+    return {f: (n("orders", f), n("quarantine", f), n("ingest_log", f)) for f in files}
+
+
+def spark_leftovers(ws: Path) -> list[str]:
+    tables = ws / "spark-tables"
+    return [p.name for p in tables.iterdir() if "." in p.name or is_work_table(p.name)] + [
+        p.name for p in ws.glob(f"{STAGING_PREFIX}*")
+    ]
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("moment", (0.6, 0.9))
+def test_killed_spark_ingest_leaves_each_file_loaded_whole_or_not_at_all(tmp_path, moment):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "parcours.yaml").write_text(yaml.safe_dump(SPARK_CONFIG), encoding="utf-8")
+    files = [
+        orders_file(tmp_path / "feb.csv", "F", 3_000),
+        orders_file(tmp_path / "mar.csv", "M", 3_000),
+    ]
+    names = [f.name for f in files]
+    ref = tmp_path / "ref"
+    shutil.copytree(ws, ref)
+    seconds = timed(ref, "ingest", "orders", *map(str, files))
+    done = spark_per_file(ref, names)
+    assert done == {"feb.csv": (2940, 60, 1), "mar.csv": (2940, 60, 1)}
+
+    killed(ws, moment * seconds, "ingest", "orders", *map(str, files))
+
+    state = spark_per_file(ws, names)
+    for name in names:
+        assert state[name] in ((0, 0, 0), done[name]), (name, state[name], done[name])
+    assert finish(parcours(ws, "ingest", "orders", *map(str, files))) == 2
+    assert spark_leftovers(ws) == []
+    again = {n: (*done[n][:2], 1 + state[n][2]) for n in names}
+    assert spark_per_file(ws, names) == again
+
+
+# A stand-in for a run on Spark: one batch replacing several tables, slowly, so that kills
+# land between the writes and during the swap; generation g writes g + 1 rows to each table.
+SPARK_BATCH = """
+import sys, time
+from parcours.workspace import Workspace
+import pyarrow as pa
+ws = Workspace.open(sys.argv[1])
+engine = ws.engine
+generation = int(sys.argv[2])
+print("ready", flush=True)
+with engine.batch():
+    for name in ("t1", "t2", "t3", "identity_work_x"):
+        rows = pa.table({"g": [generation] * (generation + 1)})
+        engine.write(name, engine.from_arrow(rows, name + "_src"), stage="test")
+        time.sleep(0.5)
+ws.close()
+print("done", flush=True)
+"""
+
+
+def spark_batch(ws: Path, generation: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SPARK_BATCH, str(ws), str(generation)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
+@pytest.mark.spark
+def test_killed_spark_batch_leaves_every_table_of_one_generation(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "parcours.yaml").write_text(yaml.safe_dump(SPARK_CONFIG), encoding="utf-8")
+    assert spark_batch(ws, 1).communicate(timeout=600)[0].split() == ["ready", "done"]
+    # Time the batch itself (the JVM start varies), then kill later ones across it.
+    second = spark_batch(ws, 2)
+    assert second.stdout.readline() == "ready\n"
+    start = time.perf_counter()
+    assert second.stdout.readline() == "done\n"
+    seconds = time.perf_counter() - start
+    second.wait()
+    shutil.copytree(ws / "spark-tables", tmp_path / "generation-2")
+    seen = set()
+    for moment in (0.2, 0.45, 0.7, 0.9, 1.0):
+        shutil.rmtree(ws / "spark-tables")
+        shutil.copytree(tmp_path / "generation-2", ws / "spark-tables")
+        process = spark_batch(ws, 3)
+        assert process.stdout.readline() == "ready\n"
+        time.sleep(moment * seconds)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        state = spark_state(ws)
+        assert sorted(state) == ["t1", "t2", "t3"]  # the work table is never committed
+        rows = {name: t.num_rows for name, t in state.items()}
+        assert set(rows.values()) in ({3}, {4}), (moment, rows)  # generation 2 or 3
+        seen |= set(rows.values())
+    assert 3 in seen  # the early kills left the previous generation whole
+    # Any kill is followed by a batch that completes and leaves nothing behind.
+    assert spark_batch(ws, 4).communicate(timeout=600)[0].split() == ["ready", "done"]
+    assert {name: t.num_rows for name, t in spark_state(ws).items()} == {"t1": 5, "t2": 5, "t3": 5}
+    assert spark_leftovers(ws) == []

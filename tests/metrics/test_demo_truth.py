@@ -6,7 +6,7 @@ import pytest
 
 from parcours.schema import KPI_RENEWAL, KPI_SEGMENTS
 from tests.engines import rows
-from tests.metrics.knowledge import knowledge
+from tests.metrics.knowledge import knowledge, knowledge_workspace
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,10 @@ def test_profile_has_one_row_per_true_person_with_their_orders(world):
 
 
 def test_multichannel_customers_are_more_active_and_worth_more(world):
-    seg = {(r["dimension"], r["segment"]): r for r in rows(world.ws, KPI_SEGMENTS.name)}
+    seg = {
+        (r["dimension"], r["segment"]): r
+        for r in rows(knowledge_workspace(world), KPI_SEGMENTS.name)
+    }
     multi = seg[("channel_mix", "multichannel")]
     mono = [r for (d, s), r in seg.items() if d == "channel_mix" and s.endswith("_only")]
     mono_customers = sum(r["customers"] for r in mono)
@@ -54,6 +57,6 @@ def test_delay_to_second_purchase_is_the_planted_one(world, channel):
 
 @pytest.mark.parametrize("category", ["cafe", "croquettes", "engrais"])
 def test_category_renewal_time_is_the_planted_cycle(world, category):
-    renewal = {r["category"]: r for r in rows(world.ws, KPI_RENEWAL.name)}
+    renewal = {r["category"]: r for r in rows(knowledge_workspace(world), KPI_RENEWAL.name)}
     planted = world.planted["parameters"]["renewal_days"][category]
     assert renewal[category]["median_days"] == pytest.approx(planted, rel=0.10)

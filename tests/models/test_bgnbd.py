@@ -511,6 +511,17 @@ def test_get_params_reads_the_init_signature_and_set_params_round_trips():
         model.set_params(tol=1.0)
 
 
+def test_models_are_scikit_learn_estimators_that_clone_unfitted(cdnow_summary):
+    from sklearn.base import BaseEstimator, clone
+
+    data = cdnow_summary
+    model = BetaGeoModel(penalizer=0.01).fit(data["frequency"], data["recency"], data["T"])
+    copy = clone(model)
+    assert isinstance(copy, BaseEstimator) and copy is not model
+    assert copy.get_params() == {"max_iter": 1000, "penalizer": 0.01}
+    assert hasattr(model, "params_") and not hasattr(copy, "params_")
+
+
 def test_fit_returns_self_and_keeps_no_training_data(cdnow_summary):
     model = BetaGeoModel()
     assert fit_cdnow(model, cdnow_summary) is model

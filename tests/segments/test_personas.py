@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import ibis
 import numpy as np
 import pytest
 
-from parcours.errors import UserInputError
+from parcours.errors import ConfigError
 from parcours.facts import PROFILE
 from parcours.metrics import write_profile
 from parcours.schema import (
@@ -19,7 +20,7 @@ from parcours.schema import (
     PERSONAS,
 )
 from parcours.segments import write_personas, write_segments
-from parcours.segments.personas import _name
+from parcours.segments.personas import _name, with_marketing_personas
 from tests.metrics.handmade import T0, as_table, load, order
 
 AS_OF = dt.date(2025, 6, 30)
@@ -119,8 +120,47 @@ def test_marketing_persona_naming_an_unknown_column_is_a_user_error(make_workspa
     )
     load_groups(ws, per_group=5)
     write_profile(ws, AS_OF)
-    with pytest.raises(UserInputError, match="personas.marketing.x: unknown column `basket`"):
+    with pytest.raises(ConfigError, match="personas.marketing.x: unknown column `basket`"):
         write_personas(ws)
+
+
+HAND_PROFILE = {
+    "customer_key": ["a", "b", "c", "d"],
+    "orders": [12, 3, 1, 0],
+    "average_basket": [50.0, 250.0, None, None],
+    "lifecycle_segment": ["loyal", "active", "new", "prospect"],
+}
+
+
+def test_marketing_rules_are_conditions_over_profile_columns_first_match_wins():
+    rules = {
+        "Gros paniers": "coalesce(average_basket, 0) > 200",
+        "Fidèles": "orders >= 10 and lifecycle_segment in ('loyal', 'active')",
+        "L'essai": "orders between 1 and 2 or lower(lifecycle_segment) = 'prospect'",
+    }
+    con = ibis.duckdb.connect()
+    profile = con.create_table(PROFILE, ibis.memtable(HAND_PROFILE))
+    out = with_marketing_personas(profile, rules, "duckdb")
+    rows = con.to_pyarrow(out.select("customer_key", "marketing_persona"))
+    got = {r["customer_key"]: r["marketing_persona"] for r in rows.to_pylist()}
+    assert got == {"a": "Fidèles", "b": "Gros paniers", "c": "L'essai", "d": "L'essai"}
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ("orders > (select count(*) from customers)", "is not allowed in a condition"),
+        ("length(read_text('/etc/passwd')) > 0", "is not allowed in a condition"),
+        ("1 = 1) THEN 'x' END, (SELECT 1", "does not parse"),
+        ("random() > 0.5", "is not allowed in a condition"),
+        ("p.orders > 1", "unknown column `p.orders`"),
+        ("orders > 1; drop table customer_profile", "is not allowed in a condition"),
+    ],
+)
+def test_marketing_rule_that_is_not_a_plain_condition_is_a_config_error(rule, message):
+    with pytest.raises(ConfigError, match="personas.marketing.x: ") as info:
+        with_marketing_personas(ibis.memtable(HAND_PROFILE), {"x": rule}, "duckdb")
+    assert message in str(info.value)
 
 
 def test_persona_names_read_as_phrases_in_both_languages():

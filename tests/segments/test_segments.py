@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -12,10 +13,27 @@ from parcours.errors import ConfigError
 from parcours.facts import PROFILE
 from parcours.metrics import write_profile
 from parcours.metrics.rfm import RFM_SEGMENTS
-from parcours.schema import SEGMENT_LABELS
+from parcours.schema import (
+    CUSTOMER_KEY,
+    CUSTOMER_ORDERS,
+    CUSTOMERS,
+    IDENTITY_MAP,
+    ORDER_LINES,
+    PRODUCTS,
+    SEGMENT_LABELS,
+)
 from parcours.segments import write_segments
 from parcours.workspace import Workspace
-from tests.metrics.handmade import AS_OF, as_table, load_hand
+from tests.metrics.handmade import (
+    AS_OF,
+    PRODUCT_ROWS,
+    T0,
+    as_table,
+    line,
+    load,
+    load_hand,
+    order,
+)
 
 
 def test_every_rfm_score_pair_has_exactly_one_named_segment():
@@ -87,6 +105,70 @@ def test_a_lapsing_customer_is_silent_beyond_twice_their_usual_interval(make_wor
     p2 = as_table(ws2, PROFILE, "customer_key").set_index("customer_key")
     # e: usual interval 10 days, silent 901 > 365 -> inactive comes before lapsing.
     assert p2.loc["e"].lifecycle_segment == "inactive"
+
+
+def load_lapsing(ws) -> None:
+    """Four customers of two purchases each, silent for a known number of days at AS_OF.
+
+    l: 30 days apart, silent 270 days; o: 20 apart, silent 44; n: 20 apart, silent 36;
+    p: 5 apart, silent 25. No date falls in a festive window.
+    """
+    days = {"l": (300, 270), "o": (64, 44), "n": (56, 36), "p": (30, 25)}
+    as_of = dt.datetime.combine(AS_OF, dt.time(12))
+    orders, lines = [], []
+    for key, silences in days.items():
+        for i, silent in enumerate(silences):
+            oid = f"{key}{i}"
+            orders.append(order(key, oid, as_of - dt.timedelta(days=silent), "web", 50.0))
+            lines.append(line(oid, "CAF", 50.0, "cafe"))
+    load(ws, CUSTOMER_ORDERS, orders)
+    load(ws, ORDER_LINES, lines)
+    load(ws, PRODUCTS, PRODUCT_ROWS)
+    load(ws, CUSTOMERS, [{"source": "pos", "source_id": k} for k in days])
+    load(
+        ws,
+        IDENTITY_MAP,
+        [
+            {
+                "source": "pos",
+                "source_id": k,
+                CUSTOMER_KEY: k,
+                "method": "single",
+                "resolved_at": T0,
+            }
+            for k in days
+        ],
+    )
+
+
+def test_lapsing_is_silence_beyond_factor_times_the_usual_interval_and_the_minimum(
+    make_workspace,
+):
+    ws = make_workspace(lifecycle={"priority": ["lapsing"]})
+    load_lapsing(ws)
+    write_profile(ws, AS_OF)
+    write_segments(ws)
+    p = as_table(ws, PROFILE, "customer_key").set_index("customer_key")
+    assert p.usual_interval_days.to_dict() == {"l": 30, "n": 20, "o": 20, "p": 5}
+    assert p.days_since_last_order.to_dict() == {"l": 270, "n": 36, "o": 44, "p": 25}
+    # Default factor 2 and minimum 30 days: l 270 > 60, o 44 > 40, n 36 <= 40, p 25 <= 30
+    # (more than twice its 5-day interval, but within the 30-day minimum).
+    assert p.lifecycle_segment.to_dict() == {
+        "l": "lapsing",
+        "n": "occasional",
+        "o": "lapsing",
+        "p": "occasional",
+    }
+
+
+def test_a_lapsing_customer_is_classed_lapsing_with_the_default_priorities(make_workspace):
+    ws = make_workspace()
+    load_lapsing(ws)
+    write_profile(ws, AS_OF)
+    write_segments(ws)
+    p = as_table(ws, PROFILE, "customer_key").set_index("customer_key")
+    # l is active (silent under a year), not new, not seasonal: lapsing is the first match.
+    assert p.loc["l"].lifecycle_segment == "lapsing"
 
 
 def test_unknown_lifecycle_rule_is_a_config_error(tmp_path):

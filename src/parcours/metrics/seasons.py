@@ -11,34 +11,9 @@ import datetime as dt
 import re
 
 import ibis
+from dateutil.easter import easter
 
 _MOVABLE = re.compile(r"^(easter|mothers_day)([+-]\d+)?$")
-
-
-def easter(year: int) -> dt.date:
-    """Easter Sunday of ``year`` (Gregorian calendar, anonymous algorithm).
-
-    Parameters
-    ----------
-    year : int
-        The year.
-
-    Returns
-    -------
-    datetime.date
-        Easter Sunday.
-    """
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    lw = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * lw) // 451
-    month = (h + lw - 7 * m + 114) // 31
-    day = (h + lw - 7 * m + 114) % 31 + 1
-    return dt.date(year, month, day)
 
 
 def mothers_day(year: int) -> dt.date:

@@ -6,7 +6,6 @@ Private: users import the models from :mod:`parcours.models`.
 from __future__ import annotations
 
 import functools
-import inspect
 import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
+from sklearn.base import BaseEstimator
 
 from parcours.errors import NotFittedError, UserInputError
 
@@ -30,32 +30,12 @@ class ConvergenceWarning(UserWarning):
     """The optimiser stopped before the log-likelihood gradient vanished."""
 
 
-class BaseModel:
-    """Hyperparameters in ``__init__``, learned values ending in ``_`` (scikit-learn contract)."""
+class BaseModel(BaseEstimator):
+    """Hyperparameters in ``__init__``, learned values ending in ``_``: scikit-learn's estimator.
 
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        signature = inspect.signature(cls.__init__)
-        return sorted(
-            p.name
-            for p in signature.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
-        )
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Return the hyperparameters, read from the ``__init__`` signature.
-
-        Parameters
-        ----------
-        deep : bool, default True
-            Accepted for scikit-learn compatibility; these models hold no sub-estimators.
-
-        Returns
-        -------
-        dict
-            Hyperparameter names mapped to their values.
-        """
-        return {name: getattr(self, name) for name in self._get_param_names()}
+    ``get_params``, ``set_params``, ``clone`` and the repr come from scikit-learn; an unknown
+    parameter name raises :class:`UserInputError`, the error parcours raises for bad input.
+    """
 
     def set_params(self, **params: Any) -> BaseModel:
         """Set hyperparameters; unknown names raise :class:`UserInputError`.
@@ -65,21 +45,13 @@ class BaseModel:
         self
         """
         valid = self._get_param_names()
-        for name, value in params.items():
+        for name in params:
             if name not in valid:
                 raise UserInputError(
                     f"Invalid parameter {name!r} for {type(self).__name__}. "
                     f"Valid parameters are: {', '.join(valid)}."
                 )
-            setattr(self, name, value)
-        return self
-
-    def __repr__(self) -> str:
-        defaults = {
-            p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()
-        }
-        changed = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k) is not v]
-        return f"{type(self).__name__}({', '.join(changed)})"
+        return super().set_params(**params)
 
     def _check_is_fitted(self) -> None:
         if not hasattr(self, "params_"):

@@ -21,9 +21,9 @@ import sqlglot
 from sqlglot import exp
 from threadpoolctl import threadpool_limits
 
-from parcours.config import PersonasConfig
+from parcours.config import CONFIG_FILE, PersonasConfig
 from parcours.engine import Engine, conform
-from parcours.errors import UserInputError
+from parcours.errors import ConfigError, UserInputError
 from parcours.facts import PROFILE, purchases, with_profile_columns
 from parcours.metrics.categories import families, family_shares
 from parcours.metrics.kpis import read_profile
@@ -385,34 +385,95 @@ def cluster_personas(
     return ids[raw], names, selection
 
 
+# What a marketing rule may contain: the profile's columns, literals, and comparison, boolean
+# and arithmetic operators with a few plain functions. A rule is interpolated into SQL, so
+# anything else (a subquery, a table function, a file read) is refused before it runs.
+_RULE_NODES = (
+    exp.Column,
+    exp.Identifier,
+    exp.Literal,
+    exp.Boolean,
+    exp.Null,
+    exp.Paren,
+    exp.Tuple,
+    exp.Not,
+    exp.And,
+    exp.Or,
+    exp.Neg,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.Between,
+    exp.Like,
+    exp.ILike,
+    exp.Add,
+    exp.Sub,
+    exp.Mul,
+    exp.Div,
+    exp.Mod,
+    exp.Coalesce,
+    exp.Abs,
+    exp.Round,
+    exp.Floor,
+    exp.Ceil,
+    exp.Least,
+    exp.Greatest,
+    exp.Lower,
+    exp.Upper,
+    exp.Length,
+)
+
+
+def rule_problem(condition: str, columns: set[str], dialect: str) -> tuple[str, str | None]:
+    """The rule as engine SQL and ``None``, or ``''`` and what is wrong with it."""
+    try:
+        tree = sqlglot.parse_one(condition, read=dialect)
+    except sqlglot.errors.SqlglotError as e:
+        return "", f"the condition does not parse: {str(e).splitlines()[0]}"
+    for node in tree.walk():
+        if not isinstance(node, _RULE_NODES):
+            what = node.sql(dialect=dialect) or type(node).__name__
+            return "", (
+                f"`{what}` is not allowed in a condition (columns, values, comparisons, "
+                "and/or/not, arithmetic and coalesce, abs, round, floor, ceil, least, greatest, "
+                "lower, upper, length)"
+            )
+        if isinstance(node, exp.Column) and (node.table or node.name not in columns):
+            return "", f"unknown column `{node.sql(dialect=dialect)}` of customer_profile"
+    return tree.sql(dialect=dialect), None
+
+
 def with_marketing_personas(profile: ibis.Table, rules: dict[str, str], dialect: str) -> ibis.Table:
     """``profile`` with ``marketing_persona``: the first rule of ``personas.marketing`` to match.
 
     Raises
     ------
-    UserInputError
-        When a rule does not parse or names a column the profile does not have.
+    ConfigError
+        When a rule does not parse, names a column the profile does not have, or holds
+        anything but a condition over the profile's columns (see ``_RULE_NODES``).
     """
     if "marketing_persona" in profile.columns:
         profile = profile.drop("marketing_persona")
     columns = set(profile.columns)
-    cases = []
+    cases, problems = [], []
     for name, condition in rules.items():
-        key = f"personas.marketing.{name}"
-        try:
-            tree = sqlglot.parse_one(condition, read=dialect)
-        except sqlglot.errors.ParseError as e:
-            raise UserInputError(
-                f"{key}: the condition does not parse: {str(e).splitlines()[0]}"
-            ) from None
-        unknown = sorted({c.name for c in tree.find_all(exp.Column)} - columns)
-        if unknown:
-            raise UserInputError(
-                f"{key}: unknown column `{unknown[0]}` of customer_profile",
-                hint=f"available: {', '.join(sorted(columns))}",
-            )
+        sql, problem = rule_problem(condition, columns, dialect)
+        if problem:
+            problems.append(f"personas.marketing.{name}: {problem}")
+            continue
         label = name.replace("'", "''")
-        cases.append(f"WHEN ({tree.sql(dialect=dialect)}) THEN '{label}'")
+        cases.append(f"WHEN ({sql}) THEN '{label}'")
+    if problems:
+        raise ConfigError(
+            CONFIG_FILE,
+            problems,
+            hint=f"columns of customer_profile: {', '.join(sorted(columns))}",
+        )
     case = f"CASE {' '.join(cases)} ELSE '{NONE}' END" if cases else f"'{NONE}'"
     sql = f"SELECT *, {case} AS marketing_persona FROM {PROFILE}"
     try:
