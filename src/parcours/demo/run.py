@@ -6,10 +6,10 @@ import shutil
 from pathlib import Path
 
 from parcours import console
-from parcours.cli import print_ingest_report
 from parcours.errors import UserInputError
 from parcours.ingest import IngestReport, ingest_files
 from parcours.pipeline import run
+from parcours.printing import print_ingest_report
 from parcours.workspace import Workspace
 
 MARKER = ".parcours-demo"
