@@ -254,12 +254,15 @@ def sql(
 def demo(
     customers: Annotated[int, typer.Option(help="Number of persons to generate.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    engine: Annotated[
+        Literal["duckdb", "spark"], typer.Option(help="Engine of the demo workspace.")
+    ] = "duckdb",
     workspace: WorkspaceOpt = Path("parcours-demo"),
 ) -> None:
     """Generate a synthetic omnichannel retailer, ingest it and run the whole pipeline."""
     from parcours.demo.run import run_demo
 
-    run_demo(workspace, customers=customers, seed=seed)
+    run_demo(workspace, customers=customers, seed=seed, engine=engine)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,7 +115,7 @@ class Engine:
                 return cls(ibis.duckdb.connect(str(path), read_only=read_only))
             except Exception as e:  # duckdb raises IOException for a locked or corrupt file
                 raise EngineError(f"opening {path.name}: {e}") from e
-        session = spark_session(config)
+        session = spark_session(config, log_dir=workspace_dir / "logs")
         return cls(ibis.pyspark.connect(session), workspace_dir / "spark-tables", session)
 
     def close(self) -> None:
@@ -272,18 +272,64 @@ def _json_extract_string(text: str, path: str) -> str: ...
 def _get_json_object(text: str, path: str) -> str: ...
 
 
-def spark_session(config: Config, extra: Sequence[tuple[str, str]] = ()):
-    """Build (or reuse) the Spark session the config describes."""
+_LOG4J = """status = error
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {file}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{{yyyy-MM-dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex
+rootLogger.level = {level}
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+def spark_log_config(log_dir: Path, level: str, console: bool) -> Path:
+    """Write the log4j2 settings that send Spark's messages to ``log_dir/spark.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    text = _LOG4J.format(file=(log_dir / "spark.log").resolve().as_posix(), level=level)
+    if console:
+        text += "rootLogger.appenderRef.console.ref = console\n"
+    path = log_dir / "log4j2.properties"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def spark_session(
+    config: Config, extra: Sequence[tuple[str, str]] = (), *, log_dir: Path | None = None
+):
+    """Build (or reuse) the Spark session the config describes.
+
+    With ``log_dir``, Spark's own messages go to ``log_dir/spark.log`` rather than the console
+    (``spark.log_console`` shows them too), at the level ``spark.log_level``.
+    """
     from pyspark.sql import SparkSession
 
+    settings = config.spark
     builder = (
         SparkSession.builder.appName("parcours")
-        .master(config.spark.master)
+        .master(settings.master)
         # The Spark UI is of no use to a batch CLI and several JVMs would fight for its port.
         .config("spark.ui.enabled", "false")
+        # Progress bars of Spark stages would interleave with parcours' own output.
+        .config("spark.ui.showConsoleProgress", str(settings.log_console).lower())
         # Timestamps are wall-clock times as written; a fixed zone keeps both engines equal.
         .config("spark.sql.session.timeZone", "UTC")
     )
-    for key, value in [*config.spark.conf.items(), *extra]:
+    if log_dir is not None:
+        log4j = spark_log_config(log_dir, settings.log_level, settings.log_console)
+        # Read when the JVM starts; a session already running keeps its logging.
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.resolve()}"
+        )
+    for key, value in [*settings.conf.items(), *extra]:
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    running = SparkSession.getActiveSession()
+    session = builder.getOrCreate()
+    if log_dir is not None and running is None:
+        session.sparkContext.setLogLevel(settings.log_level)
+    return session

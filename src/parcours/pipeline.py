@@ -34,25 +34,33 @@ class Need:
 
     Attributes
     ----------
-    table : str
-        The table that must exist and hold rows.
+    tables : tuple of str
+        Tables of which at least one must exist and hold rows.
     missing : str
         What the user lacks, in their words ("no orders ingested").
     command : str
         The command that brings it.
     """
 
-    table: str
+    tables: tuple[str, ...]
     missing: str
     command: str
 
 
-INGESTED_CUSTOMERS = Need(CUSTOMERS.name, "no customers ingested", "parcours ingest customers FILE")
-INGESTED_ORDERS = Need(ORDERS.name, "no orders ingested", "parcours ingest orders FILE")
-INGESTED_EVENTS = Need(EVENTS.name, "no events ingested", "parcours ingest events FILE")
-RESOLVED_ORDERS = Need(CUSTOMER_ORDERS.name, "orders not resolved to persons", "parcours resolve")
-RESOLVED_EVENTS = Need(CUSTOMER_EVENTS.name, "events not resolved to persons", "parcours resolve")
-PROFILE = Need(CUSTOMER_PROFILE.name, "no customer profile", "parcours profile")
+RECORDS = Need(
+    (CUSTOMERS.name, ORDERS.name, EVENTS.name),
+    "no customers, orders or events ingested",
+    "parcours ingest customers FILE",
+)
+INGESTED_ORDERS = Need((ORDERS.name,), "no orders ingested", "parcours ingest orders FILE")
+INGESTED_EVENTS = Need((EVENTS.name,), "no events ingested", "parcours ingest events FILE")
+RESOLVED_ORDERS = Need(
+    (CUSTOMER_ORDERS.name,), "orders not resolved to persons", "parcours resolve"
+)
+RESOLVED_EVENTS = Need(
+    (CUSTOMER_EVENTS.name,), "events not resolved to persons", "parcours resolve"
+)
+PROFILE = Need((CUSTOMER_PROFILE.name,), "no customer profile", "parcours profile")
 PURCHASES = (INGESTED_ORDERS, RESOLVED_ORDERS)
 
 
@@ -181,7 +189,7 @@ def _show_journeys(ws, result):
 STAGES = (
     Stage(
         "resolve",
-        (INGESTED_CUSTOMERS,),
+        (RECORDS,),
         _resolve,
         _show_resolve,
         "records to persons: golden records and keyed orders, events and consents",
@@ -226,15 +234,16 @@ def stage(name: str) -> Stage:
 
 
 def missing_input(ws: Workspace, needs: Sequence[Need]) -> Need | None:
-    """The first need the workspace does not meet (a table absent or empty), or None."""
-    engine = ws.engine
+    """The first need the workspace does not meet (its tables absent or empty), or None."""
     for need in needs:
-        if not engine.has_table(need.table):
-            return need
-        t = engine.table(need.table)
-        if not int(engine.execute(t.limit(1).count())):
+        if not any(_holds_rows(ws, name) for name in need.tables):
             return need
     return None
+
+
+def _holds_rows(ws: Workspace, name: str) -> bool:
+    engine = ws.engine
+    return engine.has_table(name) and bool(engine.execute(engine.table(name).limit(1).count()))
 
 
 def run_stage(ws: Workspace, name: str, as_of: dt.date | None = None, **options: Any) -> Any:

@@ -1,4 +1,4 @@
-"""A small hand-made retailer, written as canonical input files, cut into the shapes real exports have.
+"""A small hand-made retailer as canonical input files, to cut into the shapes exports have.
 
 Counts worked out by hand from the rows below:
 - customers: 7 records, 6 persons: c7 is c2 again (same e-mail, phone,
@@ -25,7 +25,7 @@ CUSTOMERS = [
     ("c5", "emma.petit@example.org", "Emma", "Petit", "1968-01-08", "59000", "2023-07-19"),
     ("c6", "farid.naji@example.org", "Farid", "Naji", "1988-03-03", "44000", "2023-09-01"),
     # Ben again, signed up a second time with the same e-mail: one person, two records.
-    ("c7", "ben.martin@example.org", "Benjamin", "Martin", "1992-09-15", "69003", "2024-04-02"),
+    ("c7", "ben.martin@example.org", "Ben", "Martin", "1992-09-15", "69003", "2024-04-02"),
 ]
 
 # order_id, customer_id, ordered_at, channel, store_id, total_amount, status
@@ -48,7 +48,11 @@ ORDERS = [
 PURCHASES = 12  # completed orders of known customers
 BUYERS = 5
 
-SKUS = {"P1": ("Shirt", "tops", 20.0), "P2": ("Jeans", "trousers", 35.0), "P3": ("Cap", "hats", 5.0)}
+SKUS = {
+    "P1": ("Shirt", "tops", 20.0),
+    "P2": ("Jeans", "trousers", 35.0),
+    "P3": ("Cap", "hats", 5.0),
+}
 
 # event_id, occurred_at, type, customer_id, anonymous_id, session_id, sku, properties
 EVENTS = [
@@ -67,7 +71,10 @@ EVENTS = [
 ]
 
 CONSENTS = [("c1", "email", "true", "2023-01-10 00:00:00"), ("c2", "sms", "false", "2024-01-01")]
-STORES = [("S1", "Paris Bastille", "Paris", "75011", "IDF", "false"), ("S2", "Lyon", "Lyon", "69003", "ARA", "false")]
+STORES = [
+    ("S1", "Paris Bastille", "Paris", "75011", "IDF", "false"),
+    ("S2", "Lyon Part-Dieu", "Lyon", "69003", "ARA", "false"),
+]
 
 
 def _write(path: Path, header: list[str], rows: list[tuple]) -> Path:
@@ -88,9 +95,9 @@ def customers(folder: Path, n: int | None = None) -> Path:
     return _write(folder / "customers.csv", [*header, "postal_code", "country", "created_at"], rows)
 
 
-def orders(folder: Path) -> Path:
+def orders(folder: Path, customers: set[str] | None = None) -> Path:
     header = ["order_id", "customer_id", "ordered_at", "channel", "store_id", "total_amount"]
-    rows = [(*o[:6], "EUR", o[6]) for o in ORDERS]
+    rows = [(*o[:6], "EUR", o[6]) for o in ORDERS if customers is None or o[1] in customers]
     return _write(folder / "orders.csv", [*header, "currency", "status"], rows)
 
 
