@@ -181,6 +181,8 @@ class Engine:
         tmp = self.tables_dir / f"{name}.new"
         old = self.tables_dir / f"{name}.old"
         shutil.rmtree(tmp, ignore_errors=True)
+        # Compiled SQL runs outside Ibis: register the in-memory tables it names first.
+        self.con._run_pre_execute_hooks(expr)
         self.session.sql(self.con.compile(expr)).write.parquet(str(tmp))
         if final.exists():
             final.rename(old)
@@ -299,6 +301,23 @@ def spark_log_config(log_dir: Path, level: str, console: bool) -> Path:
     return path
 
 
+# PySpark's own Python loggers, which print a failed query's plan to the console as JSON.
+_PYSPARK_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def _python_side_to_file(path: Path) -> None:
+    from pyspark.logger import PySparkLogger
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    for name in _PYSPARK_LOGGERS:
+        logger = PySparkLogger.getLogger(name)
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+            old.close()
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
 def spark_session(
     config: Config, extra: Sequence[tuple[str, str]] = (), *, log_dir: Path | None = None
 ):
@@ -328,6 +347,8 @@ def spark_session(
         )
     for key, value in [*settings.conf.items(), *extra]:
         builder = builder.config(key, value)
+    if log_dir is not None and not settings.log_console:
+        _python_side_to_file(log_dir / "spark.log")
     running = SparkSession.getActiveSession()
     session = builder.getOrCreate()
     if log_dir is not None and running is None:

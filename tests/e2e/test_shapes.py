@@ -7,6 +7,8 @@ naming what is missing and the command that brings it, and the run must exit 0.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,6 +142,7 @@ def _params():
 
 
 def run_shape(directory: Path, engine: str, files: dict[str, dict], capsys) -> tuple[str, str]:
+    """Init a workspace on ``engine``, ingest the files, run; return what run printed."""
     assert main(["init", str(directory)]) == 0
     config = directory / "parcours.yaml"
     config.write_text(config.read_text().replace("\nengine: duckdb\n", f"\nengine: {engine}\n"))
@@ -153,13 +156,30 @@ def run_shape(directory: Path, engine: str, files: dict[str, dict], capsys) -> t
     return out, err
 
 
+@pytest.fixture(scope="module")
+def runs():
+    """Each shape is run once per engine; later tests of the module read its workspace."""
+    done: dict = {}
+    yield done
+    for directory, _, _ in done.values():
+        shutil.rmtree(directory.parent, ignore_errors=True)
+
+
+def shape_run(runs: dict, shape: Shape, engine: str, capsys) -> tuple[Path, str, str]:
+    key = (shape.name, engine)
+    if key not in runs:
+        directory = Path(tempfile.mkdtemp(prefix="parcours-shape-")) / "ws"
+        runs[key] = (directory, *run_shape(directory, engine, shape.files, capsys))
+    return runs[key]
+
+
 @pytest.mark.parametrize(("shape", "engine"), list(_params()))
 def test_run_completes_on_every_shape_and_says_what_it_skipped(
-    shape: Shape, engine: str, tmp_path, capsys, request
+    shape: Shape, engine: str, runs, capsys, request
 ):
     if engine == "spark":
         request.getfixturevalue("spark_session")
-    out, err = run_shape(tmp_path / "ws", engine, shape.files, capsys)
+    directory, out, err = shape_run(runs, shape, engine, capsys)
     for stage in STAGES:
         line = f"{stage} skipped: {shape.skipped[stage]}" if stage in shape.skipped else None
         if line:
@@ -171,16 +191,17 @@ def test_run_completes_on_every_shape_and_says_what_it_skipped(
     for stage in STAGES:
         status = "skipped" if stage in shape.skipped else "ran"
         assert any(stage in row and status in row for row in table.splitlines()), stage
-    with Workspace.open(tmp_path / "ws") as ws:
+    with Workspace.open(directory) as ws:
         for table_name, expected in shape.counts.items():
             assert count(ws, table_name) == expected, table_name
         for table_name in shape.absent:
             assert not ws.engine.has_table(table_name), table_name
 
 
-def test_customers_and_orders_fill_profile_kpis_segments_personas_and_clv(tmp_path, capsys):
-    run_shape(tmp_path / "ws", "duckdb", {"customers": {}, "orders": {}}, capsys)
-    with Workspace.open(tmp_path / "ws") as ws:
+def test_customers_and_orders_fill_profile_kpis_segments_personas_and_clv(runs, capsys):
+    shape = next(s for s in SHAPES if s.name == "customers and orders")
+    directory, _, _ = shape_run(runs, shape, "duckdb", capsys)
+    with Workspace.open(directory) as ws:
         profile = {r["customer_key"]: r for r in rows(ws, "customer_profile")}
         orders = sorted(r["orders"] for r in profile.values())
         # c6 never bought; c5 once; c3 and c4 twice; c2 three times (o06-o08, c7 is c2);
