@@ -81,54 +81,27 @@ def ingest(
     input_table(kind)
     with Workspace.open(workspace) as ws, console.file_progress() as progress:
         report = ingest_files(ws, kind, paths, source=source, mapping=mapping, progress=progress)
+    from parcours.printing import print_ingest_report
+
     print_ingest_report(report)
     if report.failures or any(f.quarantined for f in report.files):
         raise typer.Exit(2)
 
 
-def print_ingest_report(report) -> None:
-    """Counts per file on stdout; quarantined examples and failures on stderr."""
-    if report.files:
-        console.table(
-            None,
-            ["file", "kind", "source", "read", "loaded", "new", "updated", "quarantined"],
-            [
-                (f.file, f.kind, f.source, f.read, f.loaded, f.new, f.updated, f.quarantined)
-                for f in report.files
-            ],
-        )
-    for f in report.files:
-        for field, finding, rows, example in f.findings:
-            console.warn(
-                f"{f.file}: {field}: {rows} values set to null ({finding}, e.g. {example!r})"
-            )
-        if f.duplicates:
-            console.warn(
-                f"{f.file}: {f.duplicates} ids on several rows with different values, the last "
-                f"row kept (e.g. {'; '.join(f.duplicate_examples)})"
-            )
-        if f.ignored_columns:
-            console.warn(f"{f.file}: columns not used: {', '.join(f.ignored_columns)}")
-        for problem in f.examples:
-            console.err.print(str(problem), markup=False, soft_wrap=True)
-        if f.quarantined:
-            console.err.print(
-                f"{f.file}: {f.quarantined} rows quarantined, {f.loaded} loaded; "
-                'hint: parcours sql "select * from quarantine" lists every reason',
-                markup=False,
-                soft_wrap=True,
-            )
-    for failure in report.failures:
-        console.error(str(failure.problem))
-
-
 @app.command()
 def run(as_of: AsOfOpt = None, workspace: WorkspaceOpt = Path(".")) -> None:
-    """Run the whole pipeline over what is ingested: resolve, profile, segments, clv, journeys."""
+    """Run every stage over what is ingested; a stage whose inputs are missing is skipped."""
     from parcours.pipeline import run as run_pipeline
 
     with Workspace.open(workspace) as ws:
         run_pipeline(ws, as_of.date() if as_of else None)
+
+
+def _run_stage(workspace: Path, name: str, as_of: datetime | None = None, **options) -> None:
+    from parcours.pipeline import run_stage
+
+    with Workspace.open(workspace) as ws:
+        run_stage(ws, name, as_of.date() if as_of else None, **options)
 
 
 @app.command()
@@ -139,61 +112,7 @@ def resolve(
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Resolve customer records to persons: golden records and keyed facts."""
-    from parcours.identity import resolve as resolve_identities
-
-    with Workspace.open(workspace) as ws:
-        summary = resolve_identities(ws, full=full)
-    print_resolve(summary)
-
-
-def print_resolve(summary) -> None:
-    """The identity summary: persons, how records joined, sizes, what was held apart."""
-    console.out.print(
-        f"{summary.records:,} records -> {summary.persons:,} persons ({summary.scored})"
-    )
-    match = summary.match
-    if match.threshold is not None:
-        console.out.print(
-            f"match threshold {match.threshold:.3f} ({match.threshold_reason}); estimated "
-            f"precision {match.estimated_precision:.3f}, recall {match.estimated_recall:.3f}"
-        )
-    if match.compared:
-        console.out.print(f"compared: {', '.join(match.compared)}")
-    if match.blocking:
-        missed = (
-            f"; estimated share of true pairs no rule compares: {match.unblocked_share:.1%}"
-            if match.unblocked_share is not None
-            else ""
-        )
-        console.out.print(f"pairs compared when equal on: {'; '.join(match.blocking)}{missed}")
-    for line in match.training:
-        console.out.print(f"training: {line}")
-    for line in match.priors:
-        console.warn(f"prior used, too little data to estimate: {line}")
-    console.table(
-        "Records by how they joined their person",
-        ["method", "records"],
-        list(summary.joined_by.items()),
-    )
-    console.table("Persons by number of records", ["records", "persons"], summary.cluster_sizes)
-    if summary.changes:
-        console.table("Key changes", ["change", "keys"], list(summary.changes.items()))
-    console.table(
-        "Records per source",
-        ["source", "records", "no email, phone or card", "no full name"],
-        summary.quality,
-    )
-    for line in summary.overrides:
-        console.out.print(f"override honoured: {line}")
-    for item in summary.review:
-        console.warn(
-            f"held apart for review: {item.subject} ({item.records} records): {item.reason}"
-        )
-    for reason, values in summary.shared_identifiers:
-        console.warn(
-            f"{values} values not used to join records: {reason}; "
-            'hint: parcours sql "select * from identity_review"'
-        )
+    _run_stage(workspace, "resolve", full=full)
 
 
 identity_app = typer.Typer(help="An analyst's identity decisions, honoured by the next resolve.")
@@ -240,57 +159,31 @@ def clv(
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Predict purchases, P(alive), next purchase, spend, CLV and churn risk per customer."""
-    from parcours.models import print_clv, write_predictions
-
-    with Workspace.open(workspace) as ws:
-        report = write_predictions(ws, as_of.date() if as_of else None, holdout_days=holdout_days)
-    print_clv(report)
+    _run_stage(workspace, "clv", as_of, holdout_days=holdout_days)
 
 
 @app.command()
 def profile(as_of: AsOfOpt = None, workspace: WorkspaceOpt = Path(".")) -> None:
     """Build the customer profile: one row per person as of a date."""
-    from parcours.metrics import write_profile
-    from parcours.segments.summary import print_profile
-
-    with Workspace.open(workspace) as ws:
-        print_profile(write_profile(ws, as_of.date() if as_of else None))
+    _run_stage(workspace, "profile", as_of)
 
 
 @app.command()
 def kpis(workspace: WorkspaceOpt = Path(".")) -> None:
     """Compute the customer KPIs from the profile: segments, delays, renewal, cohorts."""
-    from parcours.metrics import write_kpis
-    from parcours.segments.summary import print_kpis
-
-    with Workspace.open(workspace) as ws:
-        print_kpis(ws, write_kpis(ws))
+    _run_stage(workspace, "kpis")
 
 
 @app.command()
 def segments(workspace: WorkspaceOpt = Path(".")) -> None:
     """Add RFM and lifecycle segments to the profile and print their KPIs."""
-    from parcours.metrics import write_segment_kpis
-    from parcours.segments import write_segments
-    from parcours.segments.summary import print_segments
-
-    with Workspace.open(workspace) as ws:
-        write_segments(ws)
-        write_segment_kpis(ws)
-        print_segments(ws)
+    _run_stage(workspace, "segments")
 
 
 @app.command()
 def personas(workspace: WorkspaceOpt = Path(".")) -> None:
     """Cluster customers into data-driven personas and print their cards."""
-    from parcours.metrics import write_segment_kpis
-    from parcours.segments import write_personas
-    from parcours.segments.summary import print_personas
-
-    with Workspace.open(workspace) as ws:
-        write_personas(ws)
-        write_segment_kpis(ws)
-        print_personas(ws)
+    _run_stage(workspace, "personas")
 
 
 @app.command()
@@ -311,7 +204,8 @@ def journeys(
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Map customer journeys: timelines, funnels, paths, friction points, moments of truth."""
-    from parcours.journeys import print_journeys, print_timeline, write_journeys
+    from parcours.journeys import print_timeline
+    from parcours.pipeline import run_stage
 
     with Workspace.open(workspace) as ws:
         if customer is not None:
@@ -324,10 +218,14 @@ def journeys(
             )
         if from_ and to and from_ >= to:
             raise UserInputError("--from must be before --to", hint="dates are YYYY-MM-DD")
-        report = write_journeys(ws, start=from_, end=to, as_of=as_of.date() if as_of else None)
-        for note in [*report.warnings, *report.notes]:
-            console.warn(note)
-        print_journeys(ws, funnel)
+        run_stage(
+            ws,
+            "journeys",
+            as_of.date() if as_of else None,
+            start=from_,
+            end=to,
+            funnel=funnel,
+        )
 
 
 @app.command()
@@ -370,12 +268,15 @@ def sql(
 def demo(
     customers: Annotated[int, typer.Option(help="Number of persons to generate.")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+    engine: Annotated[
+        Literal["duckdb", "spark"], typer.Option(help="Engine of the demo workspace.")
+    ] = "duckdb",
     workspace: WorkspaceOpt = Path("parcours-demo"),
 ) -> None:
     """Generate a synthetic omnichannel retailer, ingest it and run the whole pipeline."""
     from parcours.demo.run import run_demo
 
-    run_demo(workspace, customers=customers, seed=seed)
+    run_demo(workspace, customers=customers, seed=seed, engine=engine)
 
 
 def main(argv: list[str] | None = None) -> int:

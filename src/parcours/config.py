@@ -42,6 +42,12 @@ class SparkConfig(Section):
     conf: dict[str, str] = Field(
         default_factory=dict, description="Extra Spark settings, e.g. spark.executor.memory: 4g."
     )
+    log_level: Literal["OFF", "ERROR", "WARN", "INFO", "DEBUG"] = Field(
+        "WARN", description="Level of Spark's own messages, written to logs/spark.log."
+    )
+    log_console: bool = Field(
+        False, description="Also show Spark's messages and progress bars on the console."
+    )
 
 
 class DefaultsConfig(Section):

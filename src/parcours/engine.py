@@ -234,7 +234,7 @@ class Engine:
             lock = WorkspaceLock(workspace_dir / "spark-tables.lock")
             if not read_only:
                 lock.acquire()
-            session = spark_session(config)
+            session = spark_session(config, log_dir=workspace_dir / "logs")
             # Spark's counterpart of DuckDB's enable_external_access: no SELECT from a path.
             session.conf.set("spark.sql.runSQLOnFiles", "false" if sandbox else "true")
             engine = cls(
@@ -426,6 +426,8 @@ class Engine:
         self._serial += 1
         # A fresh folder each time: ``expr`` may read the batch's previous version of ``name``.
         folder = self.tables_dir / f"{name}.new-{os.getpid()}-{self._serial}"
+        # Compiled SQL runs outside Ibis: register the in-memory tables it names first.
+        self.con._run_pre_execute_hooks(expr)
         self.session.sql(self.con.compile(expr)).write.parquet(str(folder))
         previous = self._pending.get(name)
         self._pending[name] = folder
@@ -496,6 +498,18 @@ class Engine:
             return _duckdb_naive_utc("UTC", _duckdb_instant(zone, local))
         return _spark_to_utc(local, zone)
 
+    def json_text(self, text: ibis.StringValue, key: str) -> ibis.StringValue:
+        """The value at ``key`` of a JSON object text, as text; null when absent or not JSON.
+
+        The engines' own JSON functions, not Ibis' JSON type: on Spark that one runs a Python
+        function per row.
+        """
+        path = f"$.{key}"
+        if self.name == "duckdb":
+            # json_extract_string raises on malformed text; such a row has no properties.
+            return ibis.ifelse(_json_valid(text), _json_extract_string(text, path), None)
+        return _get_json_object(text, path)
+
     def to_json(self, fields: dict[str, ibis.Value]) -> ibis.StringValue:
         """A JSON object text built from named string values (nulls kept as null)."""
         struct = ibis.struct(fields)
@@ -526,18 +540,95 @@ _spark_to_utc = ibis.udf.scalar.builtin(
 )
 
 
-def spark_session(config: Config, extra: Sequence[tuple[str, str]] = ()):
-    """Build (or reuse) the Spark session the config describes."""
+@ibis.udf.scalar.builtin(name="json_valid")
+def _json_valid(text: str) -> bool: ...
+
+
+@ibis.udf.scalar.builtin(name="json_extract_string")
+def _json_extract_string(text: str, path: str) -> str: ...
+
+
+@ibis.udf.scalar.builtin(name="get_json_object")
+def _get_json_object(text: str, path: str) -> str: ...
+
+
+_LOG4J = """status = error
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {file}
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{{yyyy-MM-dd HH:mm:ss}} %p %c{{1}}: %m%n%ex
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{{HH:mm:ss}} %p %c{{1}}: %m%n%ex
+rootLogger.level = {level}
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+def spark_log_config(log_dir: Path, level: str, console: bool) -> Path:
+    """Write the log4j2 settings that send Spark's messages to ``log_dir/spark.log``."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    text = _LOG4J.format(file=(log_dir / "spark.log").resolve().as_posix(), level=level)
+    if console:
+        text += "rootLogger.appenderRef.console.ref = console\n"
+    path = log_dir / "log4j2.properties"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# PySpark's own Python loggers, which print a failed query's plan to the console as JSON.
+_PYSPARK_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+
+
+def _python_side_to_file(path: Path) -> None:
+    from pyspark.logger import PySparkLogger
+
+    handler = logging.FileHandler(path, encoding="utf-8")
+    for name in _PYSPARK_LOGGERS:
+        logger = PySparkLogger.getLogger(name)
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+            old.close()
+        logger.addHandler(handler)
+        logger.propagate = False
+
+
+def spark_session(
+    config: Config, extra: Sequence[tuple[str, str]] = (), *, log_dir: Path | None = None
+):
+    """Build (or reuse) the Spark session the config describes.
+
+    With ``log_dir``, Spark's own messages go to ``log_dir/spark.log`` rather than the console
+    (``spark.log_console`` shows them too), at the level ``spark.log_level``.
+    """
     from pyspark.sql import SparkSession
 
+    settings = config.spark
     builder = (
         SparkSession.builder.appName("parcours")
-        .master(config.spark.master)
+        .master(settings.master)
         # The Spark UI is of no use to a batch CLI and several JVMs would fight for its port.
         .config("spark.ui.enabled", "false")
+        # Progress bars of Spark stages would interleave with parcours' own output.
+        .config("spark.ui.showConsoleProgress", str(settings.log_console).lower())
         # Timestamps are wall-clock times as written; a fixed zone keeps both engines equal.
         .config("spark.sql.session.timeZone", "UTC")
     )
-    for key, value in [*config.spark.conf.items(), *extra]:
+    if log_dir is not None:
+        log4j = spark_log_config(log_dir, settings.log_level, settings.log_console)
+        # Read when the JVM starts; a session already running keeps its logging.
+        builder = builder.config(
+            "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.resolve()}"
+        )
+    for key, value in [*settings.conf.items(), *extra]:
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    if log_dir is not None and not settings.log_console:
+        _python_side_to_file(log_dir / "spark.log")
+    running = SparkSession.getActiveSession()
+    session = builder.getOrCreate()
+    if log_dir is not None and running is None:
+        session.sparkContext.setLogLevel(settings.log_level)
+    return session

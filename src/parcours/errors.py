@@ -67,6 +67,15 @@ class UserInputError(ValueError, ParcoursError):
     __init__ = ParcoursError.__init__  # ValueError's would come first in the MRO
 
 
+class MissingInputError(UserInputError):
+    """A stage cannot compute for lack of input; ``parcours run`` skips it and goes on.
+
+    The message says what is missing, the hint which command brings it.
+    """
+
+    code = "missing_input"
+
+
 class EngineError(ParcoursError):
     """The engine failed while running a stage; the message names the stage and table."""
 

@@ -10,8 +10,8 @@ import datetime as dt
 
 import ibis
 
-from parcours.engine import Engine
-from parcours.errors import UserInputError
+from parcours.engine import Engine, arrow_rows
+from parcours.errors import MissingInputError
 from parcours.schema import CUSTOMER_KEY, CUSTOMER_ORDERS
 
 PROFILE = "customer_profile"
@@ -22,13 +22,13 @@ def resolve_as_of(engine: Engine, as_of: dt.date | None) -> dt.date:
     if as_of is not None:
         return as_of
     if not engine.has_table(CUSTOMER_ORDERS.name):
-        raise UserInputError(
+        raise MissingInputError(
             "no resolved orders in the workspace",
             hint="ingest orders and customers, then run: parcours resolve",
         )
     last = engine.execute(engine.table(CUSTOMER_ORDERS.name).ordered_at.max())
     if last is None:
-        raise UserInputError("the workspace has no orders", hint="parcours ingest orders FILE")
+        raise MissingInputError("the workspace has no orders", hint="parcours ingest orders FILE")
     return last.date() if hasattr(last, "date") else last
 
 
@@ -43,6 +43,13 @@ def purchases(engine: Engine, as_of: dt.date) -> ibis.Table:
     return o.filter(
         o[CUSTOMER_KEY].notnull(), o.status == "completed", o.ordered_at < end_of(as_of)
     )
+
+
+def purchases_or_none(engine: Engine, as_of: dt.date) -> ibis.Table:
+    """``purchases``, or an empty table of the same columns when no orders were resolved."""
+    if engine.has_table(CUSTOMER_ORDERS.name):
+        return purchases(engine, as_of)
+    return engine.from_arrow(arrow_rows([], CUSTOMER_ORDERS), "no_purchases")
 
 
 def with_profile_columns(engine: Engine, extra: ibis.Table) -> ibis.Table:

@@ -1,7 +1,9 @@
-"""The pipeline: every stage in order, each reading and writing tables (``parcours run``).
+"""The pipeline: the one registry of stages, used by ``parcours run`` and by each stage's command.
 
-Each stage is named as its CLI command and runs alone too; ``run`` runs them all and prints
-what each found. Stages are imported when they run, so that one command loads only its own.
+Each stage is named as its CLI command, says which inputs it needs, and runs alone too;
+``run`` runs them all in order. A stage whose inputs are missing is skipped with one line
+saying what is missing and which command brings it, and the later stages go on. Stages are
+imported when they run, so that one command loads only its own.
 """
 
 from __future__ import annotations
@@ -9,65 +11,157 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from parcours import console
+from parcours.errors import MissingInputError
+from parcours.schema import (
+    CUSTOMER_EVENTS,
+    CUSTOMER_ORDERS,
+    CUSTOMER_PROFILE,
+    CUSTOMERS,
+    EVENTS,
+    ORDERS,
+)
 from parcours.workspace import Workspace
 
 
 @dataclass(frozen=True)
+class Need:
+    """An input a stage cannot do without.
+
+    Attributes
+    ----------
+    tables : tuple of str
+        Tables of which at least one must exist and hold rows.
+    missing : str
+        What the user lacks, in their words ("no orders ingested").
+    command : str
+        The command that brings it.
+    """
+
+    tables: tuple[str, ...]
+    missing: str
+    command: str
+
+
+RECORDS = Need(
+    (CUSTOMERS.name, ORDERS.name, EVENTS.name),
+    "no customers, orders or events ingested",
+    "parcours ingest customers FILE",
+)
+INGESTED_ORDERS = Need((ORDERS.name,), "no orders ingested", "parcours ingest orders FILE")
+INGESTED_EVENTS = Need((EVENTS.name,), "no events ingested", "parcours ingest events FILE")
+RESOLVED_ORDERS = Need(
+    (CUSTOMER_ORDERS.name,), "orders not resolved to persons", "parcours resolve"
+)
+RESOLVED_EVENTS = Need(
+    (CUSTOMER_EVENTS.name,), "events not resolved to persons", "parcours resolve"
+)
+PROFILE = Need((CUSTOMER_PROFILE.name,), "no customer profile", "parcours profile")
+PURCHASES = (INGESTED_ORDERS, RESOLVED_ORDERS)
+
+
+@dataclass(frozen=True)
 class Stage:
+    """One stage: what it needs, how it runs, what it prints.
+
+    ``run(ws, as_of, **options)`` returns a report that ``show(ws, report)`` prints; the
+    options are those of the stage's command (``parcours run`` passes none).
+    """
+
     name: str
-    run: Callable[[Workspace, dt.date | None], Any]
+    needs: tuple[Need, ...]
+    run: Callable[..., Any]
     show: Callable[[Workspace, Any], None]
+    description: str
 
 
-def _resolve(ws, as_of):
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one stage in ``run``: ``ran`` (with seconds) or ``skipped`` (why)."""
+
+    stage: str
+    status: str
+    seconds: float | None = None
+    reason: str = ""
+
+
+def _resolve(ws, as_of, *, full: bool = False):
     from parcours.identity import resolve
 
-    return resolve(ws)
+    return resolve(ws, full=full)
 
 
 def _show_resolve(ws, summary):
-    from parcours.cli import print_resolve
+    from parcours.printing import print_resolve
 
     print_resolve(summary)
 
 
-def _profile(ws, as_of):
-    from parcours.metrics import write_kpis, write_profile
+def _profile(ws, as_of, *, whole_run: bool = False):
+    from parcours.metrics import write_profile
 
-    # The later stages run next and bring back the columns a new profile clears.
-    report = dataclasses.replace(write_profile(ws, as_of), cleared=())
-    return report, write_kpis(ws)
+    report = write_profile(ws, as_of)
+    # Within a run the later stages come next and bring back the columns a new profile clears.
+    return dataclasses.replace(report, cleared=()) if whole_run else report
 
 
-def _show_profile(ws, reports):
-    from parcours.segments.summary import print_kpis, print_profile
+def _show_profile(ws, report):
+    from parcours.segments.summary import print_profile
 
-    print_profile(reports[0])
-    print_kpis(ws, reports[1])
+    print_profile(report)
+
+
+def _kpis(ws, as_of):
+    from parcours.metrics import write_kpis
+
+    return write_kpis(ws)
+
+
+def _show_kpis(ws, report):
+    from parcours.segments.summary import print_kpis
+
+    print_kpis(ws, report)
 
 
 def _segments(ws, as_of):
-    from parcours.segments import write_personas, write_segments
+    from parcours.metrics import write_segment_kpis
+    from parcours.segments import write_segments
 
-    return write_segments(ws), write_personas(ws)
+    report = write_segments(ws)
+    # kpi_segments breaks KPIs down by the segment columns just added.
+    write_segment_kpis(ws)
+    return report
 
 
-def _show_segments(ws, reports):
-    from parcours.segments.summary import print_personas, print_segments
+def _show_segments(ws, report):
+    from parcours.segments.summary import print_segments
 
     print_segments(ws)
+
+
+def _personas(ws, as_of):
+    from parcours.metrics import write_segment_kpis
+    from parcours.segments import write_personas
+
+    report = write_personas(ws)
+    write_segment_kpis(ws)
+    return report
+
+
+def _show_personas(ws, report):
+    from parcours.segments.summary import print_personas
+
     print_personas(ws)
 
 
-def _clv(ws, as_of):
+def _clv(ws, as_of, *, holdout_days: int | None = None):
     from parcours.models.predictions import write_predictions
 
-    return write_predictions(ws, as_of)
+    return write_predictions(ws, as_of, holdout_days=holdout_days)
 
 
 def _show_clv(ws, report):
@@ -76,45 +170,149 @@ def _show_clv(ws, report):
     print_clv(report)
 
 
-def _journeys(ws, as_of):
+def _journeys(ws, as_of, *, start=None, end=None, funnel: str | None = None):
     from parcours.journeys import write_journeys
 
-    return write_journeys(ws, as_of=as_of)
+    report = write_journeys(ws, start=start, end=end, as_of=as_of)
+    return report, funnel
 
 
-def _show_journeys(ws, report):
+def _show_journeys(ws, result):
     from parcours.journeys import print_journeys
 
+    report, funnel = result
     for line in [*report.warnings, *report.notes]:
         console.warn(line)
-    print_journeys(ws)
+    print_journeys(ws, funnel)
 
 
 STAGES = (
-    Stage("resolve", _resolve, _show_resolve),
-    Stage("profile", _profile, _show_profile),
-    Stage("segments", _segments, _show_segments),
-    Stage("clv", _clv, _show_clv),
-    Stage("journeys", _journeys, _show_journeys),
+    Stage(
+        "resolve",
+        (RECORDS,),
+        _resolve,
+        _show_resolve,
+        "records to persons: golden records and keyed orders, events and consents",
+    ),
+    Stage("profile", PURCHASES, _profile, _show_profile, "one row per person as of a date"),
+    Stage(
+        "kpis",
+        (*PURCHASES, PROFILE),
+        _kpis,
+        _show_kpis,
+        "KPIs per segment and period, delays, renewal, recruitment, cohorts",
+    ),
+    Stage(
+        "segments",
+        (*PURCHASES, PROFILE),
+        _segments,
+        _show_segments,
+        "RFM and lifecycle segments in the profile, and their KPIs",
+    ),
+    Stage(
+        "personas",
+        (*PURCHASES, PROFILE),
+        _personas,
+        _show_personas,
+        "data-driven personas in the profile, and their KPIs",
+    ),
+    Stage("clv", PURCHASES, _clv, _show_clv, "purchases, P(alive), spend, CLV, churn risk"),
+    Stage(
+        "journeys",
+        (INGESTED_EVENTS, RESOLVED_EVENTS),
+        _journeys,
+        _show_journeys,
+        "timelines, funnels, paths, friction points, moments of truth",
+    ),
 )
+STAGE_NAMES = tuple(s.name for s in STAGES)
 
 
-def run(ws: Workspace, as_of: dt.date | None = None, *, show: bool = True) -> dict[str, float]:
-    """Run every stage in order; return the seconds each took."""
-    timings: dict[str, float] = {}
+def stage(name: str) -> Stage:
+    """The stage called ``name``."""
+    return next(s for s in STAGES if s.name == name)
+
+
+def missing_input(ws: Workspace, needs: Sequence[Need]) -> Need | None:
+    """The first need the workspace does not meet (its tables absent or empty), or None."""
+    for need in needs:
+        if not any(_holds_rows(ws, name) for name in need.tables):
+            return need
+    return None
+
+
+def _holds_rows(ws: Workspace, name: str) -> bool:
+    engine = ws.engine
+    return engine.has_table(name) and bool(engine.execute(engine.table(name).limit(1).count()))
+
+
+def run_stage(ws: Workspace, name: str, as_of: dt.date | None = None, **options: Any) -> Any:
+    """Run one stage as its command does, and print what it found.
+
+    Raises
+    ------
+    MissingInputError
+        When an input the stage needs is missing; the hint names the command that brings it.
+    """
+    s = stage(name)
+    need = missing_input(ws, s.needs)
+    if need is not None:
+        raise MissingInputError(need.missing, hint=need.command)
+    # The stage's tables are replaced together, or not at all.
+    with ws.engine.batch(), console.err.status(f"{name}..."):
+        report = s.run(ws, as_of, **options)
+    s.show(ws, report)
+    return report
+
+
+def run(ws: Workspace, as_of: dt.date | None = None, *, show: bool = True) -> list[Outcome]:
+    """Run every stage in order, skipping those whose inputs are missing.
+
+    Returns
+    -------
+    list of Outcome
+        One per stage, in order: ran (with its seconds) or skipped (with why).
+    """
+    outcomes: list[Outcome] = []
     # Every table of the run is replaced at the end, together: a run stopped at any moment
     # leaves the tables of the previous run.
     with ws.engine.batch():
-        for stage in STAGES:
+        for s in STAGES:
+            need = missing_input(ws, s.needs)
+            if need is not None:
+                outcomes.append(_skipped(s.name, need.missing, need.command, show))
+                continue
+            options = {"whole_run": True} if s.name == "profile" else {}
             start = time.perf_counter()
-            with console.err.status(f"{stage.name}..."):
-                result = stage.run(ws, as_of)
-            timings[stage.name] = time.perf_counter() - start
+            try:
+                with console.err.status(f"{s.name}..."):
+                    report = s.run(ws, as_of, **options)
+            except MissingInputError as e:  # found once the stage looked at the data
+                outcomes.append(_skipped(s.name, e.problem.message, e.hint, show))
+                continue
+            outcomes.append(Outcome(s.name, "ran", time.perf_counter() - start))
             if show:
-                console.out.rule(stage.name)
-                stage.show(ws, result)
+                console.out.rule(s.name)
+                s.show(ws, report)
     if show:
-        console.table(
-            "Pipeline", ["stage", "seconds"], [(k, round(v, 1)) for k, v in timings.items()]
-        )
-    return timings
+        print_outcomes(outcomes)
+    return outcomes
+
+
+def _skipped(name: str, missing: str, command: str | None, show: bool) -> Outcome:
+    reason = f"{missing} ({command})" if command else missing
+    if show:
+        console.warn(f"{name} skipped: {reason}")
+    return Outcome(name, "skipped", reason=reason)
+
+
+def print_outcomes(outcomes: Sequence[Outcome]) -> None:
+    """The closing table of ``parcours run``: what ran, what was skipped and why."""
+    console.table(
+        "Pipeline",
+        ["stage", "status", "seconds", "why"],
+        [
+            (o.stage, o.status, None if o.seconds is None else round(o.seconds, 1), o.reason)
+            for o in outcomes
+        ],
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -52,13 +52,19 @@ class Workspace:
         return cls(directory, load_config(path))
 
     @classmethod
-    def init(cls, directory: str | Path, sources: dict[str, Any] | None = None) -> Workspace:
+    def init(
+        cls,
+        directory: str | Path,
+        sources: dict[str, Any] | None = None,
+        engine: Literal["duckdb", "spark"] = "duckdb",
+    ) -> Workspace:
         """Create a workspace with a commented ``parcours.yaml`` (kept if it exists)."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / CONFIG_FILE
         if not path.exists():
             text = render_config() + "\n" + _SOURCES_EXAMPLE
+            text = text.replace("\nengine: duckdb\n", f"\nengine: {engine}\n", 1)
             if sources:
                 text = (
                     text.replace("sources: {}\n", "")

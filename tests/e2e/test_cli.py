@@ -46,7 +46,7 @@ def test_clean_ingest_exits_0(ws, capsys):
         (["ingest", "order", "x.csv"], "error: unknown kind 'order'; hint: use one of: customers"),
         (["ingest", "orders", "missing.csv"], "error: missing.csv: file not found"),
         (["sql", "drop table orders"], "error: only one read-only statement"),
-        (["resolve"], "error: no customers ingested; hint: parcours ingest customers FILE"),
+        (["resolve"], "error: no customers, orders or events ingested; hint: parcours ingest"),
         (["identity", "same", "store-1", "web:2"], "error: record: 'store-1' is not a record"),
     ],
 )

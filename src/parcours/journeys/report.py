@@ -11,12 +11,13 @@ import pyarrow as pa
 from parcours import console
 from parcours.engine import Engine, conform, ibis_schema
 from parcours.errors import UserInputError
-from parcours.facts import PROFILE, end_of, purchases, resolve_as_of
+from parcours.facts import PROFILE, end_of, purchases_or_none, resolve_as_of
 from parcours.journeys import crosschannel, durations, friction, funnels, moments, paths
 from parcours.journeys.stages import check_stages, stage_names
 from parcours.journeys.timeline import journey_timeline
 from parcours.schema import (
     CUSTOMER_KEY,
+    CUSTOMER_ORDERS,
     JOURNEY_CROSS_CHANNEL,
     JOURNEY_DURATION_ALERTS,
     JOURNEY_FRICTION,
@@ -129,8 +130,11 @@ def write_journeys(
             hint="ingest events and orders (parcours ingest events FILE), then parcours resolve",
         )
     last = pd.Timestamp(engine.execute(tl[OCCURRED_AT].max())).to_pydatetime()
+    # Without orders (web analytics alone) the data ends with the last touchpoint.
+    if as_of is None and not engine.has_table(CUSTOMER_ORDERS.name):
+        as_of = last.date()
     as_of = resolve_as_of(engine, as_of)
-    bought = purchases(engine, as_of)
+    bought = purchases_or_none(engine, as_of)
 
     profile = engine.table(PROFILE) if engine.has_table(PROFILE) else None
     profile_splits = [c for c in funnels.PROFILE_SPLITS if profile is not None and c in profile]

@@ -9,14 +9,15 @@ visitor's anonymous id: browsing that a login links to a person is already the p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ibis
 import pandas as pd
+from ibis.expr.types import StringValue
 
 from parcours.config import StageConfig
 from parcours.engine import IBIS_TYPES, Engine, conform
-from parcours.errors import UserInputError
+from parcours.errors import MissingInputError, UserInputError
 from parcours.journeys.stages import stage_of
 from parcours.schema import (
     CONSENTS,
@@ -41,21 +42,15 @@ ANONYMOUS_PREFIX = "anon:"
 GOOD_SCORE, BAD_SCORE = 4, 2
 
 
-def json_field(properties: ibis.StringValue, key: str) -> ibis.StringValue:
-    """The value of ``key`` in a flat JSON object text, as text; null when absent.
-
-    A regular expression rather than a JSON parser: it is the same on every engine and the
-    properties of events are flat objects of scalars.
-    """
-    found = properties.re_extract(rf'"{key}"\s*:\s*"?([^",}}]*)"?', 1)
-    return ibis.ifelse(found == "", ibis.null(str), found)
+# The value at a key of a JSON object text, as text (``Engine.json_text``).
+JsonText = Callable[[StringValue, str], StringValue]
 
 
-def _event_outcome(e: ibis.Table) -> ibis.StringValue:
+def _event_outcome(e: ibis.Table, json_text: JsonText) -> ibis.StringValue:
     props = e.properties
-    late = json_field(props, "late")
-    resolved = json_field(props, "resolved")
-    score = json_field(props, "score").cast("float64")
+    late = json_text(props, "late")
+    resolved = json_text(props, "resolved")
+    score = json_text(props, "score").cast("float64")
     return ibis.cases(
         (
             (e.type == "order_delivered") & late.notnull(),
@@ -78,97 +73,109 @@ def _journey_id(customer_key: ibis.Value, anonymous_id: ibis.Value) -> ibis.Stri
 
 
 def touchpoints(
-    events: ibis.Table,
-    orders: ibis.Table,
+    events: ibis.Table | None,
+    orders: ibis.Table | None,
     consents: ibis.Table | None,
     stages: Sequence[StageConfig],
+    json_text: JsonText,
 ) -> ibis.Table:
     """Events, orders and consent decisions as touchpoints of one shape, with their stage.
 
     Parameters
     ----------
     events
-        ``customer_events``.
+        ``customer_events``, or None.
     orders
-        ``customer_orders``; anonymous sales (no person) have no journey and are left out.
+        ``customer_orders``, or None; anonymous sales (no person) have no journey and are
+        left out.
     consents
         Keyed consent decisions (``customer_key``, ``channel``, ``granted``,
         ``recorded_at``, ``source``), or None.
     stages
         The stage model.
+    json_text
+        Reads a key of the events' JSON ``properties`` (``Engine.json_text``).
 
     Returns
     -------
     ibis.Table
         The columns of ``journey_timeline`` but ``seq``.
     """
-    e = events.filter(events[CUSTOMER_KEY].notnull() | events.anonymous_id.notnull())
-    props = e.properties
-    event_order = json_field(props, "order_id")
-    parts = [
-        e.select(
-            **{JOURNEY_ID: _journey_id(e[CUSTOMER_KEY], e.anonymous_id)},
-            **{CUSTOMER_KEY: e[CUSTOMER_KEY]},
-            anonymous_id=e.anonymous_id,
-            **{OCCURRED_AT: e.occurred_at},
-            **{TOUCHPOINT: e.type},
-            **{OUTCOME: _event_outcome(e)},
-            channel=e.channel,
-            device=ibis.coalesce(json_field(props, "device"), json_field(props, "os")),
-            session_id=e.session_id,
-            order_id=event_order,
-            amount=ibis.ifelse(
-                e.type == "purchase", json_field(props, "revenue").cast("float64"), None
-            ),
-            url=e.url,
-            source=e.source,
-            ref=e.event_id,
-        )
-    ]
-    o = orders.filter(orders[CUSTOMER_KEY].notnull())
-    parts.append(
-        o.select(
-            **{JOURNEY_ID: o[CUSTOMER_KEY]},
-            **{CUSTOMER_KEY: o[CUSTOMER_KEY]},
-            anonymous_id=ibis.null(str),
-            **{OCCURRED_AT: o.ordered_at},
-            **{TOUCHPOINT: ibis.literal(ORDER_TOUCHPOINT)},
-            **{OUTCOME: o.status},
-            channel=o.channel,
-            device=ibis.null(str),
-            session_id=ibis.null(str),
-            order_id=o.order_id,
-            amount=o.total_amount,
-            url=ibis.null(str),
-            source=o.source,
-            ref=o.order_id,
-        )
-    )
+    parts = []
+    if events is not None:
+        parts.append(_event_touchpoints(events, json_text))
+    if orders is not None:
+        parts.append(_order_touchpoints(orders))
     if consents is not None:
-        c = consents
-        parts.append(
-            c.select(
-                **{JOURNEY_ID: c[CUSTOMER_KEY]},
-                **{CUSTOMER_KEY: c[CUSTOMER_KEY]},
-                anonymous_id=ibis.null(str),
-                **{OCCURRED_AT: c.recorded_at},
-                **{TOUCHPOINT: ibis.ifelse(c.granted, "consent_granted", "consent_withdrawn")},
-                **{OUTCOME: ibis.null(str)},
-                channel=c.channel,
-                device=ibis.null(str),
-                session_id=ibis.null(str),
-                order_id=ibis.null(str),
-                amount=ibis.null("float64"),
-                url=ibis.null(str),
-                source=c.source,
-                ref=ibis.null(str),
-            )
-        )
+        parts.append(_consent_touchpoints(consents))
     spec = [c for c in JOURNEY_TIMELINE.columns if c.name not in (SEQ, STAGE, STAGE_NO)]
-    parts = [p.select(*[p[c.name].cast(IBIS_TYPES[c.dtype]) for c in spec]) for p in parts]
+    # Named: a bare cast is called after its expression on Spark, not after the column.
+    parts = [
+        p.select(*[p[c.name].cast(IBIS_TYPES[c.dtype]).name(c.name) for c in spec]) for p in parts
+    ]
     t = ibis.union(*parts)
     stage, stage_no = stage_of(t[TOUCHPOINT], t.channel, stages)
     return t.mutate(**{STAGE: stage, STAGE_NO: stage_no})
+
+
+def _event_touchpoints(events: ibis.Table, json_text: JsonText) -> ibis.Table:
+    e = events.filter(events[CUSTOMER_KEY].notnull() | events.anonymous_id.notnull())
+    props = e.properties
+    return e.select(
+        **{JOURNEY_ID: _journey_id(e[CUSTOMER_KEY], e.anonymous_id)},
+        **{CUSTOMER_KEY: e[CUSTOMER_KEY]},
+        anonymous_id=e.anonymous_id,
+        **{OCCURRED_AT: e.occurred_at},
+        **{TOUCHPOINT: e.type},
+        **{OUTCOME: _event_outcome(e, json_text)},
+        channel=e.channel,
+        device=ibis.coalesce(json_text(props, "device"), json_text(props, "os")),
+        session_id=e.session_id,
+        order_id=json_text(props, "order_id"),
+        amount=ibis.ifelse(e.type == "purchase", json_text(props, "revenue").cast("float64"), None),
+        url=e.url,
+        source=e.source,
+        ref=e.event_id,
+    )
+
+
+def _order_touchpoints(orders: ibis.Table) -> ibis.Table:
+    o = orders.filter(orders[CUSTOMER_KEY].notnull())
+    return o.select(
+        **{JOURNEY_ID: o[CUSTOMER_KEY]},
+        **{CUSTOMER_KEY: o[CUSTOMER_KEY]},
+        anonymous_id=ibis.null(str),
+        **{OCCURRED_AT: o.ordered_at},
+        **{TOUCHPOINT: ibis.literal(ORDER_TOUCHPOINT)},
+        **{OUTCOME: o.status},
+        channel=o.channel,
+        device=ibis.null(str),
+        session_id=ibis.null(str),
+        order_id=o.order_id,
+        amount=o.total_amount,
+        url=ibis.null(str),
+        source=o.source,
+        ref=o.order_id,
+    )
+
+
+def _consent_touchpoints(c: ibis.Table) -> ibis.Table:
+    return c.select(
+        **{JOURNEY_ID: c[CUSTOMER_KEY]},
+        **{CUSTOMER_KEY: c[CUSTOMER_KEY]},
+        anonymous_id=ibis.null(str),
+        **{OCCURRED_AT: c.recorded_at},
+        **{TOUCHPOINT: ibis.ifelse(c.granted, "consent_granted", "consent_withdrawn")},
+        **{OUTCOME: ibis.null(str)},
+        channel=c.channel,
+        device=ibis.null(str),
+        session_id=ibis.null(str),
+        order_id=ibis.null(str),
+        amount=ibis.null("float64"),
+        url=ibis.null(str),
+        source=c.source,
+        ref=ibis.null(str),
+    )
 
 
 def sequenced(t: ibis.Table) -> ibis.Table:
@@ -204,18 +211,17 @@ def keyed_consents(engine: Engine) -> ibis.Table | None:
 
 
 def _touchpoints_of(engine: Engine, stages: Sequence[StageConfig]) -> ibis.Table:
-    for spec in (CUSTOMER_EVENTS, CUSTOMER_ORDERS):
-        if not engine.has_table(spec.name):
-            raise UserInputError(
-                f"no {spec.name} in the workspace",
-                hint="ingest events and orders, then run: parcours resolve",
-            )
-    return touchpoints(
-        engine.table(CUSTOMER_EVENTS.name),
-        engine.table(CUSTOMER_ORDERS.name),
-        keyed_consents(engine),
-        stages,
+    """The touchpoints of what exists: events, orders and consents, each optional."""
+    events, orders = (
+        engine.table(spec.name) if engine.has_table(spec.name) else None
+        for spec in (CUSTOMER_EVENTS, CUSTOMER_ORDERS)
     )
+    if events is None and orders is None:
+        raise MissingInputError(
+            "no events or orders resolved to persons",
+            hint="ingest events or orders (parcours ingest events FILE), then parcours resolve",
+        )
+    return touchpoints(events, orders, keyed_consents(engine), stages, engine.json_text)
 
 
 def journey_timeline(engine: Engine, stages: Sequence[StageConfig]) -> ibis.Table:

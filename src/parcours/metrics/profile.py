@@ -13,17 +13,19 @@ import ibis
 
 from parcours.config import Config
 from parcours.engine import Engine
-from parcours.facts import purchases, resolve_as_of
+from parcours.facts import end_of, purchases, resolve_as_of
 from parcours.metrics.categories import category_mix, customer_categories, families, product_lines
 from parcours.metrics.seasons import festive_periods, in_periods
 from parcours.schema import (
     CUSTOMER_CATEGORIES,
+    CUSTOMER_EVENTS,
     CUSTOMER_KEY,
     CUSTOMER_ORDERS,
     CUSTOMER_PROFILE,
     CUSTOMERS,
     CUSTOMERS_GOLDEN,
     IDENTITY_MAP,
+    OCCURRED_AT,
     ORDER_CHANNELS,
     STORES,
 )
@@ -105,12 +107,38 @@ def person_attributes(engine: Engine) -> ibis.Table:
     )
 
 
-def persons(engine: Engine, bought: ibis.Table) -> ibis.Table:
-    """Every known person: those of the identity map and any buyer."""
-    keys = bought.select(CUSTOMER_KEY)
+def first_seen(engine: Engine) -> ibis.Table:
+    """When each person was first seen: a record created, an order placed, an event.
+
+    Null for a person of the identity map with none of these dates.
+    """
+    parts = []
     if engine.has_table(IDENTITY_MAP.name):
-        keys = keys.union(engine.table(IDENTITY_MAP.name).select(CUSTOMER_KEY))
-    return keys.distinct()
+        m = engine.table(IDENTITY_MAP.name)
+        seen = ibis.null("timestamp")
+        if engine.has_table(CUSTOMERS.name):
+            c = engine.table(CUSTOMERS.name)
+            m = m.left_join(c, [m.source == c.source, m.source_id == c.source_id])
+            seen = m.created_at
+        parts.append(m.select(CUSTOMER_KEY, seen=seen.cast("timestamp")))
+    for spec, column in ((CUSTOMER_ORDERS, "ordered_at"), (CUSTOMER_EVENTS, OCCURRED_AT)):
+        if engine.has_table(spec.name):
+            t = engine.table(spec.name)
+            t = t.filter(t[CUSTOMER_KEY].notnull())
+            parts.append(t.select(CUSTOMER_KEY, seen=t[column].cast("timestamp")))
+    every = ibis.union(*parts)
+    return every.group_by(CUSTOMER_KEY).aggregate(seen=every.seen.min())
+
+
+def persons(engine: Engine, bought: ibis.Table, as_of: dt.date) -> ibis.Table:
+    """Every person known on the as-of date: those of the identity map and any buyer.
+
+    A person first seen after the as-of date is left out; one whose records carry no date at
+    all is kept, for nothing tells when they became known.
+    """
+    seen = first_seen(engine)
+    known = seen.filter(seen.seen.isnull() | (seen.seen < end_of(as_of))).select(CUSTOMER_KEY)
+    return bought.select(CUSTOMER_KEY).union(known).distinct()
 
 
 def attach(left: ibis.Table, right: ibis.Table, key: str = CUSTOMER_KEY) -> ibis.Table:
@@ -233,7 +261,7 @@ def customer_profile(
     first_year = first_year.year if first_year is not None else as_of.year
     festive = festive_periods(settings.festive_windows, first_year - 1, as_of.year)
     summary = purchase_summary(bought, as_of, settings.active_days, festive)
-    prof = attach(persons(engine, bought), summary)
+    prof = attach(persons(engine, bought, as_of), summary)
     bought_families = families(engine, categories) if categories is not None else []
     if bought_families:
         prof = attach(prof, category_mix(categories, bought_families))

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from parcours import console, facts
 from parcours.config import ClvConfig
 from parcours.engine import Engine, conform
-from parcours.errors import UserInputError
+from parcours.errors import MissingInputError, UserInputError
 from parcours.models._estimator import ConvergenceWarning
 from parcours.models.bgnbd import BetaGeoModel
 from parcours.models.clv import discounted_purchases
@@ -191,7 +191,7 @@ def write_predictions(
 
     summary = _fetch(engine, rfm_summary(bought, CUSTOMER_KEY, _ORDERED_AT, _AMOUNT, as_of=as_of))
     if summary.empty:
-        raise UserInputError(
+        raise MissingInputError(
             f"no completed purchase of a known customer on or before {as_of.isoformat()}",
             hint="choose a later --as-of, or ingest orders and run: parcours resolve",
         )

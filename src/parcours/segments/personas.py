@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from parcours.config import CONFIG_FILE, PersonasConfig
 from parcours.engine import Engine, conform
-from parcours.errors import ConfigError, UserInputError
+from parcours.errors import ConfigError, MissingInputError, UserInputError
 from parcours.facts import PROFILE, purchases, with_profile_columns
 from parcours.metrics.categories import families, family_shares
 from parcours.metrics.kpis import read_profile
@@ -526,7 +526,7 @@ def write_personas(ws: Workspace) -> PersonasReport:
         behaviour_features(engine, profile, purchases(engine, as_of), ws.config.lifecycle.new_days)
     )
     if len(features) <= settings.min_clusters:
-        raise UserInputError(
+        raise MissingInputError(
             f"too few customers with a purchase ({len(features)}) for personas",
             hint="lower personas.min_clusters or ingest more orders",
         )
