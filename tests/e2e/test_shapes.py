@@ -117,17 +117,12 @@ IDENTITY_GAP = pytest.mark.xfail(
     "source record is then its own person)",
     strict=True,
 )
-FUNNELS_GAP = pytest.mark.xfail(
-    reason="funnels package: a funnel step absent from the data stops journeys (issue 11: it "
-    "counts 0 with a note)",
-    strict=True,
-)
 ONE_RECORD_GAP = pytest.mark.xfail(
     reason="identity package: resolve fails on a single customer record (KeyError building "
     "the empty table of fuzzy edges)",
     strict=True,
 )
-GAPS = {"events only": IDENTITY_GAP, "two events": FUNNELS_GAP, "one customer": ONE_RECORD_GAP}
+GAPS = {"events only": IDENTITY_GAP, "one customer": ONE_RECORD_GAP}
 # Spark: the shapes that cross the most code paths, few enough for CI.
 SPARK_SHAPES = ("customers and orders", "every input")
 
