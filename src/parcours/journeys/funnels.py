@@ -25,9 +25,10 @@ Rules (each with a worked example in ``docs/journeys.md``):
 - Times to convert (mean, median, p90) of step k are measured from step k-1 of the attempt
   counted.
 
-The computation is a chain of grouped joins over the funnel's events only: attempts joined to
-the candidate events of the next step that satisfy the limits; a unit's choices that can no
-longer differ in the future are merged at each step, so the states stay few.
+The computation is a chain of grouped joins over the funnel's events only (one per step, no
+window frame per step over every event): a first pass over distinct states (an attempt and
+the event reached) finds each unit's furthest attempt; a second follows the events and times
+of the attempts counted (of every attempt when there are exclusions).
 """
 
 from __future__ import annotations
