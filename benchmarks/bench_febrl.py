@@ -223,6 +223,14 @@ def main() -> None:
                 f"{r['seconds']:.1f} | {r['pairs']:,} | {r['precision']:.4f} | "
                 f"{r['recall']:.4f} | {r['f1']:.4f} |"
             )
+    lines += [
+        "",
+        "parcours applies two rules Splink alone does not: the twins rule (one address, one "
+        "birth date, one family name, first names that differ beyond a typo or a nickname are "
+        "two people; on Febrl 1, about 24 of the 500 true pairs are a record whose first name "
+        "the generator replaced by another, which the rule keeps apart by design) and a "
+        "threshold chosen for an expected precision of 0.99 (Splink alone clusters at 0.9).",
+    ]
     text = "\n".join(lines) + "\n"
     print(text)
     if args.no_write:
