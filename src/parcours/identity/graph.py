@@ -20,11 +20,16 @@ NAME_TYPOS = 2  # edits between two spellings of one first name
 
 
 def compatible_names(
-    first: ibis.StringValue, other_first: ibis.StringValue, other_last: ibis.StringValue
+    first: ibis.StringValue,
+    last: ibis.StringValue,
+    other_first: ibis.StringValue,
+    other_last: ibis.StringValue,
 ) -> ibis.BooleanValue:
     """First names that may belong to one person: unknown, equal, a typo apart, or swapped.
 
-    A typo keeps the first letter (Léa and Eva are two people, Marie and Marei one).
+    A typo keeps the first letter (Léa and Eva are two people, Marie and Marei one). Swapped
+    means both names swapped: one record's first name equal to the other's family name is
+    not enough (Thomas Frédéric and Élodie Thomas are two people).
     """
     return (
         first.isnull()
@@ -33,7 +38,7 @@ def compatible_names(
             (first.substr(0, 1) == other_first.substr(0, 1))
             & (first.levenshtein(other_first) <= NAME_TYPOS)
         )
-        | (first == other_last)
+        | ((first == other_last) & (last == other_first))
     )
 
 
@@ -69,7 +74,7 @@ def identifier_edges(
         value=a.value,
         left_rid=a[RID],
         right_rid=b[RID],
-        ok=compatible_names(a.first_name, b.first_name, b.last_name),
+        ok=compatible_names(a.first_name, a.last_name, b.first_name, b.last_name),
         both_named=a.first_name.notnull() & b.first_name.notnull(),
     )
     conflicts = pairs.filter(~pairs.ok).select("value").distinct()

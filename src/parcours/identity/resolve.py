@@ -307,7 +307,7 @@ def _records_of_facts(engine: Engine) -> ibis.Table:
             "nothing to resolve: no customers, orders or events ingested",
             hint="parcours ingest customers FILE",
         )
-    u = ids[0].union(*ids[1:])
+    u = ids[0].union(*ids[1:]) if len(ids) > 1 else ids[0]
     u = u.filter(u.source_id.notnull()).distinct()
     return u.select(
         **{
