@@ -21,8 +21,8 @@ from tests.e2e import shapes
 from tests.engines import count, rows
 
 STAGES = ("resolve", "profile", "kpis", "segments", "personas", "clv", "journeys")
-NO_ORDERS = "no orders ingested (parcours ingest orders FILE)"
-NO_EVENTS = "no events ingested (parcours ingest events FILE)"
+NO_ORDERS = "no orders ingested (parcours ingest orders FILE, then parcours resolve)"
+NO_EVENTS = "no events ingested (parcours ingest events FILE, then parcours resolve)"
 
 # Keyed touchpoints of the retailer: 12 events (one anonymous visitor), 13 orders of known
 # persons (the anonymous store sale has no journey), 2 consent decisions.
@@ -236,9 +236,9 @@ def test_journeys_write_the_same_tables_on_spark_as_on_duckdb(runs, capsys, spar
 @pytest.mark.parametrize(
     ("command", "message"),
     [
-        ("journeys", "error: no events ingested; hint: parcours ingest events FILE"),
-        ("profile", "error: no orders ingested; hint: parcours ingest orders FILE"),
-        ("personas", "error: no orders ingested; hint: parcours ingest orders FILE"),
+        ("journeys", "error: no events ingested; hint: parcours ingest events FILE, then"),
+        ("profile", "error: no orders ingested; hint: parcours ingest orders FILE, then"),
+        ("personas", "error: no orders ingested; hint: parcours ingest orders FILE, then"),
     ],
 )
 def test_a_stage_command_without_its_inputs_says_what_is_missing_and_exits_2(
