@@ -40,11 +40,15 @@ class Need:
         What the user lacks, in their words ("no orders ingested").
     command : str
         The command that brings it.
+    upstream : Need, optional
+        What to report instead when this is missing too (orders not ingested, rather than
+        not resolved).
     """
 
     tables: tuple[str, ...]
     missing: str
     command: str
+    upstream: Need | None = None
 
 
 RECORDS = Need(
@@ -52,16 +56,24 @@ RECORDS = Need(
     "no customers, orders or events ingested",
     "parcours ingest customers FILE",
 )
-INGESTED_ORDERS = Need((ORDERS.name,), "no orders ingested", "parcours ingest orders FILE")
-INGESTED_EVENTS = Need((EVENTS.name,), "no events ingested", "parcours ingest events FILE")
 RESOLVED_ORDERS = Need(
-    (CUSTOMER_ORDERS.name,), "orders not resolved to persons", "parcours resolve"
+    (CUSTOMER_ORDERS.name,),
+    "orders not resolved to persons",
+    "parcours resolve",
+    Need(
+        (ORDERS.name,), "no orders ingested", "parcours ingest orders FILE, then parcours resolve"
+    ),
 )
 RESOLVED_EVENTS = Need(
-    (CUSTOMER_EVENTS.name,), "events not resolved to persons", "parcours resolve"
+    (CUSTOMER_EVENTS.name,),
+    "events not resolved to persons",
+    "parcours resolve",
+    Need(
+        (EVENTS.name,), "no events ingested", "parcours ingest events FILE, then parcours resolve"
+    ),
 )
 PROFILE = Need((CUSTOMER_PROFILE.name,), "no customer profile", "parcours profile")
-PURCHASES = (INGESTED_ORDERS, RESOLVED_ORDERS)
+PURCHASES = (RESOLVED_ORDERS,)
 
 
 @dataclass(frozen=True)
@@ -219,7 +231,7 @@ STAGES = (
     Stage("clv", PURCHASES, _clv, _show_clv, "purchases, P(alive), spend, CLV, churn risk"),
     Stage(
         "journeys",
-        (INGESTED_EVENTS, RESOLVED_EVENTS),
+        (RESOLVED_EVENTS,),
         _journeys,
         _show_journeys,
         "timelines, funnels, paths, friction points, moments of truth",
@@ -236,9 +248,15 @@ def stage(name: str) -> Stage:
 def missing_input(ws: Workspace, needs: Sequence[Need]) -> Need | None:
     """The first need the workspace does not meet (its tables absent or empty), or None."""
     for need in needs:
-        if not any(_holds_rows(ws, name) for name in need.tables):
+        if not _met(ws, need):
+            while need.upstream is not None and not _met(ws, need.upstream):
+                need = need.upstream
             return need
     return None
+
+
+def _met(ws: Workspace, need: Need) -> bool:
+    return any(_holds_rows(ws, name) for name in need.tables)
 
 
 def _holds_rows(ws: Workspace, name: str) -> bool:

@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from parcours.cli import main
+from parcours.schema import JOURNEY_TABLES
 from parcours.workspace import Workspace
 from tests.e2e import shapes
 from tests.engines import count, rows
 
 STAGES = ("resolve", "profile", "kpis", "segments", "personas", "clv", "journeys")
-NO_ORDERS = "no orders ingested (parcours ingest orders FILE)"
-NO_EVENTS = "no events ingested (parcours ingest events FILE)"
+NO_ORDERS = "no orders ingested (parcours ingest orders FILE, then parcours resolve)"
+NO_EVENTS = "no events ingested (parcours ingest events FILE, then parcours resolve)"
 
 # Keyed touchpoints of the retailer: 12 events (one anonymous visitor), 13 orders of known
 # persons (the anonymous store sale has no journey), 2 consent decisions.
@@ -211,3 +212,36 @@ def test_customers_and_orders_fill_profile_kpis_segments_personas_and_clv(runs, 
         assert overall["customers"] == shapes.BUYERS
         assert count(ws, "personas") >= 2
         assert count(ws, "customer_predictions") == shapes.BUYERS
+
+
+@pytest.mark.spark
+def test_journeys_write_the_same_tables_on_spark_as_on_duckdb(runs, capsys, spark_session):
+    shape = next(s for s in SHAPES if s.name == "every input")
+    counts = {}
+    for engine in ("duckdb", "spark"):
+        directory, _, _ = shape_run(runs, shape, engine, capsys)
+        with Workspace.open(directory) as ws:
+            counts[engine] = {spec.name: count(ws, spec.name) for spec in JOURNEY_TABLES}
+    assert counts["spark"] == counts["duckdb"]
+    assert counts["spark"]["journey_timeline"] == (
+        EVENT_TOUCHPOINTS + ORDER_TOUCHPOINTS + CONSENT_TOUCHPOINTS
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ("journeys", "error: no events ingested; hint: parcours ingest events FILE, then"),
+        ("profile", "error: no orders ingested; hint: parcours ingest orders FILE, then"),
+        ("personas", "error: no orders ingested; hint: parcours ingest orders FILE, then"),
+    ],
+)
+def test_a_stage_command_without_its_inputs_says_what_is_missing_and_exits_2(
+    command, message, runs, capsys
+):
+    shape = next(s for s in SHAPES if s.name == "customers only")
+    directory, _, _ = shape_run(runs, shape, "duckdb", capsys)
+    assert main([command, "-w", str(directory)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message)
+    assert "Traceback" not in err
