@@ -195,7 +195,7 @@ class Engine:
         self._dropped: set[str] = set()
         self._serial = 0
         if self.name == "pyspark":
-            self._register_spark_tables()
+            self._register_spark_tables(recover=lock is not None)
 
     # -- connecting ---------------------------------------------------------------------
     @classmethod
@@ -436,21 +436,33 @@ class Engine:
         if previous is not None:
             shutil.rmtree(previous, ignore_errors=True)
 
-    def _register_spark_tables(self) -> None:
+    def _register_spark_tables(self, *, recover: bool) -> None:
+        """Register every table folder as a view.
+
+        A writer (``recover``) first completes or clears the batch a killed command left; a
+        reader changes nothing and reads a committed swap's new folders.
+        """
         assert self.tables_dir is not None
         # A Spark session outlives workspaces: forget the views another workspace registered.
         for name in self.con.list_tables():
             self.con.drop_view(name, force=True)
         self.tables_dir.mkdir(parents=True, exist_ok=True)
-        if (self.tables_dir / SWAP_JOURNAL).exists():
-            self._apply_journal()  # a batch committed, then killed while swapping
+        journal = self.tables_dir / SWAP_JOURNAL
+        swapping: dict[str, str] = {}
+        if journal.exists():
+            if recover:
+                self._apply_journal()  # a batch committed, then killed while swapping
+            else:
+                swapping = json.loads(journal.read_text(encoding="utf-8"))["swap"]
         for folder in sorted(self.tables_dir.iterdir()):
             if not folder.is_dir():
                 continue
             if "." in folder.name or is_work_table(folder.name):  # never committed
-                shutil.rmtree(folder, ignore_errors=True)
-            else:
-                self.con.read_parquet(str(folder), table_name=folder.name)
+                if recover:
+                    shutil.rmtree(folder, ignore_errors=True)
+                continue
+            new = self.tables_dir / swapping.get(folder.name, folder.name)
+            self.con.read_parquet(str(new if new.is_dir() else folder), table_name=folder.name)
 
     def drop(self, name: str) -> None:
         if self.name == "duckdb":
