@@ -113,17 +113,12 @@ SHAPES = [
         counts={"journey_timeline": 2},
     ),
 ]
-IDENTITY_GAP = pytest.mark.xfail(
-    reason="identity package: resolve refuses a workspace without customers (issue 11: every "
-    "source record is then its own person)",
-    strict=True,
-)
 ONE_RECORD_GAP = pytest.mark.xfail(
     reason="identity package: resolve fails on a single customer record (KeyError building "
     "the empty table of fuzzy edges)",
     strict=True,
 )
-GAPS = {"events only": IDENTITY_GAP, "one customer": ONE_RECORD_GAP}
+GAPS = {"one customer": ONE_RECORD_GAP}
 # Spark: the shapes that cross the most code paths, few enough for CI.
 SPARK_SHAPES = ("customers and orders", "every input")
 
