@@ -4,9 +4,9 @@ Rules (each with a worked example in ``docs/journeys.md``):
 
 - A funnel's *unit* is a browsing session (``scope: session``) or a journey (``scope:
   customer``, steps in any channel).
-- Events are taken in time order; events at the same instant in step order (then in timeline
-  order), so that different events at one instant can fill consecutive steps. One event fills
-  one step: ``A -> A`` needs two A events.
+- Events are taken in time order (whole seconds); events of one second in step order (then
+  in timeline order), so that different events at one instant can fill consecutive steps.
+  One event fills one step: ``A -> A`` needs two A events.
 - Every step-1 event whose time is in the date range ``[start, end)`` starts an *attempt*
   (``counting: first_entry``: only the unit's first one). Step k of an attempt is an event
   after step k-1's (``loose``), or the unit's very next event (``strict``), no later than the
