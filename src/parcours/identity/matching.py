@@ -92,7 +92,7 @@ BROAD_RULES: tuple[tuple[Key, ...], ...] = (
     (("first_name", None),),
     (("postal_code", None),),
 )
-PAIR_BUDGET = 2e6  # pairs a broad rule may add, or 20 per record when there are more
+PAIR_BUDGET = 1e6  # pairs a broad rule may add, or 2 per record when there are more
 DETERMINISTIC_RULES: tuple[tuple[Key, ...], ...] = (
     (("email", None),),
     (("phone", None),),
@@ -227,7 +227,7 @@ def chosen_rules(
 ) -> list[tuple[Key, ...]]:
     """The blocking rules for the columns present, with the broad ones the budget allows."""
     rules = [r for r in BLOCKING_RULES if _rule_fields(r) <= present]
-    budget = max(PAIR_BUDGET, 20 * n)
+    budget = max(PAIR_BUDGET, 2 * n)
     for rule in BROAD_RULES:
         if _rule_fields(rule) <= present and pair_count(engine, records, rule) <= budget:
             rules.append(rule)
