@@ -57,7 +57,6 @@ COMPARED = (
     "city",
     "address",
 )
-TF_COLUMNS = ("first_name", "last_name", "postal_code")
 U_PAIRS = 1e6  # random pairs for u: Splink's default, plenty for these few levels
 EM_PAIRS_TARGET = 2e6  # blocked pairs per EM session: enough to estimate m, bounded at scale
 MIN_EM_PAIRS = 100  # fewer pairs estimate nothing: the session is skipped, priors stay
@@ -92,7 +91,7 @@ BROAD_RULES: tuple[tuple[Key, ...], ...] = (
     (("first_name", None),),
     (("postal_code", None),),
 )
-PAIR_BUDGET = 2e6  # pairs a broad rule may add, or 20 per record when there are more
+PAIR_BUDGET = 1e6  # pairs a broad rule may add, or 2 per record when there are more
 DETERMINISTIC_RULES: tuple[tuple[Key, ...], ...] = (
     (("email", None),),
     (("phone", None),),
@@ -227,7 +226,7 @@ def chosen_rules(
 ) -> list[tuple[Key, ...]]:
     """The blocking rules for the columns present, with the broad ones the budget allows."""
     rules = [r for r in BLOCKING_RULES if _rule_fields(r) <= present]
-    budget = max(PAIR_BUDGET, 20 * n)
+    budget = max(PAIR_BUDGET, 2 * n)
     for rule in BROAD_RULES:
         if _rule_fields(rule) <= present and pair_count(engine, records, rule) <= budget:
             rules.append(rule)
@@ -592,13 +591,23 @@ def _scored_with_weights(db_api, predictions, groups: pa.Table | None) -> dict:
         sql = f"select match_weight, 1.0 as pairs from {pred}"
     else:
         db_api._con.register("parcours_groups", groups)
+        # Two groups become one person through their strongest scored pair: it alone carries
+        # the pairs of records the join makes.
         sql = f"""
-            select p.match_weight,
-                   case when a.component = b.component then 0.0
-                        else coalesce(a.size, 1) * coalesce(b.size, 1) end as pairs
-            from {pred} p
-            left join parcours_groups a on p.{RID}_l = a.{RID}
-            left join parcours_groups b on p.{RID}_r = b.{RID}
+            with s as (
+                select p.match_weight, a.component as ca, b.component as cb,
+                       coalesce(a.size, 1) * coalesce(b.size, 1) as made
+                from {pred} p
+                left join parcours_groups a on p.{RID}_l = a.{RID}
+                left join parcours_groups b on p.{RID}_r = b.{RID}
+            )
+            select match_weight,
+                   case when ca = cb then 0.0
+                        when row_number() over (
+                            partition by least(ca, cb), greatest(ca, cb)
+                            order by match_weight desc) = 1 then made
+                        else 0.0 end as pairs
+            from s
         """
     out = db_api._con.sql(sql).fetchnumpy()
     return {k: np.asarray(v, float) for k, v in out.items()}
@@ -728,7 +737,7 @@ def scored_pairs(
         known = _identifier_pairs(groups)
         hits = known + float((probs * pair_weights)[above].sum())
         made = known + float(pair_weights[above].sum())
-        expected = (known + float((probs * pair_weights).sum())) / max(blocked, 1e-9)
+        expected = known + float((probs * pair_weights).sum()) / max(blocked, 1e-9)
         report.estimated_precision = hits / made if made else 1.0
         report.estimated_recall = max(hits - vetoed, 0.0) / expected if expected else 1.0
         _threshold_file(model_path).write_text(report.to_json())
@@ -742,9 +751,9 @@ def scored_pairs(
     old_frame = _register(db_api, engine, old, "old_records")
     new_frame = _register(db_api, engine, new, "new_records")
     linker = Linker(old_frame, str(model_path), log_level=logging.ERROR)
-    for column in TF_COLUMNS:  # frequencies of the known records weigh rare names up
-        if any(column in str(c.as_dict()) for c in linker._settings_obj.comparisons):
-            linker.table_management.compute_tf_table(column)
+    # Frequencies of the known records weigh rare names up.
+    for column in linker._settings_obj._term_frequency_columns:
+        linker.table_management.compute_tf_table(column.unquote().name)
     parts = [
         linker.inference.predict_between(
             old_frame, new_frame, threshold_match_probability=report.threshold, warning_mode="never"
