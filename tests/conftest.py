@@ -23,6 +23,8 @@ def spark_session():
         .appName("parcours-tests")
         # Disable the Spark UI: useless in CI, and several JVMs would fight for its port.
         .config("spark.ui.enabled", "false")
+        # Stage progress bars would interleave with the test report.
+        .config("spark.ui.showConsoleProgress", "false")
         # One partition: tiny test tables do not need 200 shuffle tasks.
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.sql.session.timeZone", "UTC")

@@ -31,8 +31,7 @@ def test_demo_runs_every_stage_and_keeps_segment_kpis(engine, tmp_path, capsys, 
     if engine == "spark":
         request.getfixturevalue("spark_session")
     directory = tmp_path / "demo"
-    size = "120" if engine == "spark" else "200"
-    code = main(["demo", "--customers", size, "--engine", engine, "-w", str(directory)])
+    code = main(["demo", "--customers", "200", "--engine", engine, "-w", str(directory)])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "skipped" not in err
