@@ -635,6 +635,9 @@ def spark_session(
         builder = builder.config(
             "spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={log4j.resolve()}"
         )
+    if settings.master.startswith("local") and "spark.sql.shuffle.partitions" not in settings.conf:
+        # Spark's 200 shuffle tasks suit a cluster; on one machine each costs more than its work.
+        builder = builder.config("spark.sql.shuffle.partitions", str(4 * (os.cpu_count() or 2)))
     for key, value in [*settings.conf.items(), *extra]:
         builder = builder.config(key, value)
     if log_dir is not None and not settings.log_console:
