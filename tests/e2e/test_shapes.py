@@ -103,7 +103,10 @@ SHAPES = [
         "one customer",
         {"customers": {"n": 1}, "orders": {"customers": {"c1"}}},
         # c1 has 4 purchases: enough for a profile, not for clusters.
-        skipped={"journeys": NO_EVENTS},
+        skipped={
+            "personas": "too few customers with a purchase (1) for personas",
+            "journeys": NO_EVENTS,
+        },
         counts={"customer_profile": 1, "customer_orders": 5},
     ),
     Shape(
@@ -113,20 +116,13 @@ SHAPES = [
         counts={"journey_timeline": 2},
     ),
 ]
-ONE_RECORD_GAP = pytest.mark.xfail(
-    reason="identity package: resolve fails on a single customer record (KeyError building "
-    "the empty table of fuzzy edges)",
-    strict=True,
-)
-GAPS = {"one customer": ONE_RECORD_GAP}
 # Spark: the shape that crosses every code path; one, to keep CI short.
 SPARK_SHAPES = ("every input",)
 
 
 def _params():
     for shape in SHAPES:
-        marks = [GAPS[shape.name]] if shape.name in GAPS else []
-        yield pytest.param(shape, "duckdb", marks=marks, id=f"duckdb-{shape.name}")
+        yield pytest.param(shape, "duckdb", id=f"duckdb-{shape.name}")
     for shape in SHAPES:
         if shape.name in SPARK_SHAPES:
             yield pytest.param(shape, "spark", marks=pytest.mark.spark, id=f"spark-{shape.name}")

@@ -133,7 +133,7 @@ def _fuzzy_edges(
     n_records = int(engine.execute(records.count()))
     if n_records < 2:
         summary.scored = "nothing to compare"
-        return pa.table({}, schema=_edges_schema())
+        return _edges_schema().empty_table()
     records = _without_shared_identifiers(engine, records)
     if new is None or not model.exists():
         pairs, summary.match = matching.scored_pairs(
