@@ -119,7 +119,9 @@ def test_without_customers_every_source_record_is_its_own_person(tmp_path, capsy
 def test_resolve_with_nothing_ingested_is_a_user_error(tmp_path, capsys):
     ws = init(tmp_path)
     assert main(["resolve", "-w", str(ws)]) == 2
-    assert "nothing to resolve" in capsys.readouterr().err
+    # The stage registry checks the inputs before resolve starts, and names the command.
+    err = capsys.readouterr().err
+    assert "error: no customers, orders or events ingested; hint: parcours ingest" in err
 
 
 def configure(ws: Path, key: str, old: str, new: str) -> None:
