@@ -180,7 +180,12 @@ def load_random(ws: Workspace, df: pd.DataFrame) -> None:
             for r in df.to_dict("records")
         ],
     )
-    keys = sorted(df[CUSTOMER_KEY].unique())
+    load_single_record_persons(ws, sorted(df[CUSTOMER_KEY].unique()))
+
+
+def load_single_record_persons(ws: Workspace, keys) -> None:
+    """One person per key, each resolved from one customer record of source ``pos``."""
+    load(ws, CUSTOMERS, [{"source": "pos", "source_id": k} for k in keys])
     load(
         ws,
         IDENTITY_MAP,
@@ -195,7 +200,6 @@ def load_random(ws: Workspace, df: pd.DataFrame) -> None:
             for k in keys
         ],
     )
-    load(ws, CUSTOMERS, [{"source": "pos", "source_id": k} for k in keys])
 
 
 def as_table(ws: Workspace, name: str, key: str | list[str]) -> pd.DataFrame:

@@ -14,10 +14,7 @@ from parcours.facts import PROFILE
 from parcours.metrics import write_profile
 from parcours.metrics.rfm import RFM_SEGMENTS
 from parcours.schema import (
-    CUSTOMER_KEY,
     CUSTOMER_ORDERS,
-    CUSTOMERS,
-    IDENTITY_MAP,
     ORDER_LINES,
     PRODUCTS,
     SEGMENT_LABELS,
@@ -27,11 +24,11 @@ from parcours.workspace import Workspace
 from tests.metrics.handmade import (
     AS_OF,
     PRODUCT_ROWS,
-    T0,
     as_table,
     line,
     load,
     load_hand,
+    load_single_record_persons,
     order,
 )
 
@@ -124,21 +121,7 @@ def load_lapsing(ws) -> None:
     load(ws, CUSTOMER_ORDERS, orders)
     load(ws, ORDER_LINES, lines)
     load(ws, PRODUCTS, PRODUCT_ROWS)
-    load(ws, CUSTOMERS, [{"source": "pos", "source_id": k} for k in days])
-    load(
-        ws,
-        IDENTITY_MAP,
-        [
-            {
-                "source": "pos",
-                "source_id": k,
-                CUSTOMER_KEY: k,
-                "method": "single",
-                "resolved_at": T0,
-            }
-            for k in days
-        ],
-    )
+    load_single_record_persons(ws, days)
 
 
 def test_lapsing_is_silence_beyond_factor_times_the_usual_interval_and_the_minimum(
