@@ -133,7 +133,7 @@ PRIOR_M: dict[str, dict[str, float]] = {
         "same year": 0.02,
         "All other": 0.03,
     },
-    "email": {"email_local": 0.03, "Exact": 0.9, "All other": 0.07},
+    "email": {"email_local": 0.03, "one edit": 0.02, "Exact": 0.9, "All other": 0.05},
     "phone": {"Exact": 0.9, "All other": 0.1},
     "place": {
         "same address": 0.8,
@@ -279,14 +279,19 @@ def _comparisons(present: set[str]) -> list:
             )
         )
     if "email" in present:
-        # Numbered addresses (marie.martin123@) look alike to string distances: only an equal
-        # address or an equal local part is evidence.
+        # Numbered addresses (marie.martin123@) look alike to Jaro-Winkler: beyond an equal
+        # address or local part, only a local part one typo apart (a digit added, dropped or
+        # swapped) is evidence, and the data weigh it.
         comps.append(
             cl.CustomComparison(
                 [
                     cll.NullLevel("email"),
                     cll.ExactMatchLevel("email"),
                     cll.ExactMatchLevel("email_local"),
+                    cll.CustomLevel(
+                        "damerau_levenshtein(email_local_l, email_local_r) <= 1",
+                        "local part one edit apart",
+                    ),
                     cll.ElseLevel(),
                 ],
                 output_column_name="email",
@@ -459,7 +464,7 @@ _LEVEL_STATES = {
     "first_name": ("exact", "close", "close", "close", "differ"),
     "last_name": ("exact", "differ", "close", "close", "differ"),
     "birth_date": ("exact", "close", "close", "close", "differ"),
-    "email": ("exact", "differ", "differ"),
+    "email": ("exact", "differ", "differ", "differ"),
     "phone": ("exact", "differ"),
 }
 _PLACE_STATES = (  # (postal_code, address)
