@@ -54,12 +54,7 @@ def ingest_demo(ws: Workspace, manifest, progress=None) -> IngestReport:
 
 
 def print_table_counts(ws: Workspace) -> None:
-    from parcours.schema import INPUT_TABLES, QUARANTINE
+    from parcours.terminal import show
+    from parcours.views.quality import warehouse_view
 
-    engine = ws.engine
-    rows = [
-        (spec.name, int(engine.execute(engine.table(spec.name).count())))
-        for spec in (*INPUT_TABLES, QUARANTINE)
-        if engine.has_table(spec.name)
-    ]
-    console.table("Warehouse", ["table", "rows"], rows)
+    show(warehouse_view(ws.engine))
