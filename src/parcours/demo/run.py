@@ -40,6 +40,9 @@ def run_demo(
         print_ingest_report(report)
         print_table_counts(ws)
         run(ws)
+        from parcours.report import write_report
+
+        console.out.print(f"report: {write_report(ws)}", markup=False, soft_wrap=True)
     return ws
 
 
