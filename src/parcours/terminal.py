@@ -7,13 +7,15 @@ from typing import Any
 
 from parcours import console
 from parcours.views.locale import missing
-from parcours.views.model import Column, Lang, Table, View
+from parcours.views.model import Column, Lang, Table, Text, View
 
 
 def cell(value: Any, column: Column) -> str:
     """A value as the terminal prints it: thousands separators, shares in percent."""
     if missing(value):
         return ""
+    if isinstance(value, Text):
+        return value.en
     kind = column.kind
     if kind == "pct":
         return f"{value:.{0 if column.digits is None else column.digits}%}"

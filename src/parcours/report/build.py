@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from parcours.report.charts import figure_json
-from parcours.schema import IDENTITY_MAP, INGEST_LOG, KPI_SEGMENTS
+from parcours.schema import IDENTITY_MAP, INGEST_LOG, KPI_SEGMENTS, SEGMENT_LABELS
 from parcours.views.locale import fmt, text
 from parcours.views.model import Lang, Section
 from parcours.views.source import has_rows
@@ -24,12 +24,14 @@ def sections(ws: Workspace) -> list[Section]:
     from parcours.views.identity import identity_views
     from parcours.views.knowledge import kpi_view
     from parcours.views.quality import quality_views
+    from parcours.views.segments import segment_views
 
     engine = ws.engine
     built = [
         ("quality", INGEST_LOG.name, None, lambda: quality_views(engine)),
         ("identity", IDENTITY_MAP.name, "resolve", lambda: identity_views(engine, ws.dir)),
         ("knowledge", KPI_SEGMENTS.name, "kpis", lambda: [kpi_view(engine)]),
+        ("segments", SEGMENT_LABELS.name, "segments", lambda: segment_views(engine)),
     ]
     out = []
     for key, table, stage_name, views in built:

@@ -425,6 +425,8 @@ def fmt(value: Any, kind: Kind, lang: Lang, digits: int | None = None) -> str:
     """``value`` as a reader of ``lang`` expects it; empty when missing."""
     if missing(value):
         return ""
+    if isinstance(value, Text):
+        return value(lang)
     loc = LOCALES[lang]
     if kind == "money":
         if digits == 2:
@@ -453,3 +455,8 @@ def _duration(seconds: float, lang: Lang) -> str:
         if seconds >= size:
             return f"{fmt(seconds / size, 'float', lang)} {unit}"
     return f"{fmt(seconds, 'float', lang, 0)} s"
+
+
+def both(value: Any, kind: Kind, digits: int | None = None) -> Text:
+    """A value formatted for each language (a cell of a card mixing kinds)."""
+    return Text(fmt(value, kind, "en", digits), fmt(value, kind, "fr", digits))
