@@ -60,3 +60,31 @@ def test_report_of_a_hand_made_workspace_in_both_languages(tmp_path):
     with Workspace.open(ws_dir) as ws:
         loaded = ws.engine.execute(ws.engine.table("orders").count())
     assert loaded == 3
+
+
+def test_report_after_a_run_shows_kpis_equal_to_their_table(tmp_path):
+    ws_dir = tmp_path / "ws"
+    main(["init", str(ws_dir)])
+    main(
+        [
+            "ingest",
+            "customers",
+            str(write(tmp_path / "customers.csv", CUSTOMERS)),
+            "-w",
+            str(ws_dir),
+        ]
+    )
+    main(["ingest", "orders", str(write(tmp_path / "orders.csv", ORDERS)), "-w", str(ws_dir)])
+    assert main(["run", "-w", str(ws_dir)]) == 0
+    out = tmp_path / "r.html"
+    assert main(["report", "--lang", "en", "--out", str(out), "-w", str(ws_dir)]) == 0
+    text = _visible(out.read_text("utf-8"))
+    # Persons: Ann (store 100 then web 300: multichannel), Bob (store 50): 2 buyers, basket
+    # over the active period from kpi_segments.
+    with Workspace.open(ws_dir) as ws:
+        t = ws.engine.table("kpi_segments")
+        a = ws.engine.to_pyarrow(t.filter(t.dimension == "all")).to_pylist()[0]
+    assert a["customers"] == 2
+    assert "of the 2 customers with a purchase bought in the last period" in text
+    assert f"€{a['average_basket']:,.2f}" in text
+    assert "Customer knowledge" in text and "Segments and personas" in text
