@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from parcours.report.charts import figure_json
-from parcours.schema import IDENTITY_MAP, INGEST_LOG, KPI_SEGMENTS, SEGMENT_LABELS
+from parcours.schema import IDENTITY_MAP, INGEST_LOG, KPI_COHORTS, KPI_SEGMENTS, SEGMENT_LABELS
 from parcours.views.locale import fmt, text
 from parcours.views.model import Lang, Section
 from parcours.views.source import has_rows
@@ -21,6 +21,7 @@ TOP_FINDINGS = 10
 def sections(ws: Workspace) -> list[Section]:
     """Every section, or the line saying why it is left out."""
     from parcours.pipeline import missing_input, stage
+    from parcours.views.cohorts import cohort_views
     from parcours.views.identity import identity_views
     from parcours.views.knowledge import kpi_view
     from parcours.views.quality import quality_views
@@ -32,6 +33,7 @@ def sections(ws: Workspace) -> list[Section]:
         ("identity", IDENTITY_MAP.name, "resolve", lambda: identity_views(engine, ws.dir)),
         ("knowledge", KPI_SEGMENTS.name, "kpis", lambda: [kpi_view(engine)]),
         ("segments", SEGMENT_LABELS.name, "segments", lambda: segment_views(engine)),
+        ("cohorts", KPI_COHORTS.name, "kpis", lambda: cohort_views(engine)),
     ]
     out = []
     for key, table, stage_name, views in built:
