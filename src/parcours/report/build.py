@@ -8,7 +8,14 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from parcours.report.charts import figure_json
-from parcours.schema import IDENTITY_MAP, INGEST_LOG, KPI_COHORTS, KPI_SEGMENTS, SEGMENT_LABELS
+from parcours.schema import (
+    CUSTOMER_PREDICTIONS,
+    IDENTITY_MAP,
+    INGEST_LOG,
+    KPI_COHORTS,
+    KPI_SEGMENTS,
+    SEGMENT_LABELS,
+)
 from parcours.views.locale import fmt, text
 from parcours.views.model import Lang, Section
 from parcours.views.source import has_rows
@@ -24,6 +31,7 @@ def sections(ws: Workspace) -> list[Section]:
     from parcours.views.cohorts import cohort_views
     from parcours.views.identity import identity_views
     from parcours.views.knowledge import kpi_view
+    from parcours.views.prediction import prediction_views
     from parcours.views.quality import quality_views
     from parcours.views.segments import segment_views
 
@@ -34,6 +42,7 @@ def sections(ws: Workspace) -> list[Section]:
         ("knowledge", KPI_SEGMENTS.name, "kpis", lambda: [kpi_view(engine)]),
         ("segments", SEGMENT_LABELS.name, "segments", lambda: segment_views(engine)),
         ("cohorts", KPI_COHORTS.name, "kpis", lambda: cohort_views(engine)),
+        ("prediction", CUSTOMER_PREDICTIONS.name, "clv", lambda: prediction_views(engine)),
     ]
     out = []
     for key, table, stage_name, views in built:
