@@ -229,6 +229,23 @@ def journeys(
 
 
 @app.command()
+def report(
+    lang: Annotated[Literal["en", "fr"], typer.Option(help="Language of the report.")] = "en",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="HTML file to write (default: report.html in the workspace)."),
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Write the customer-knowledge report: one HTML file that opens offline."""
+    from parcours.report import write_report
+
+    with Workspace.open(workspace) as ws:
+        path = write_report(ws, out, lang)
+    console.out.print(f"report: {path}", markup=False, soft_wrap=True)
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
     format: FormatOpt = "table",

@@ -40,6 +40,9 @@ def run_demo(
         print_ingest_report(report)
         print_table_counts(ws)
         run(ws)
+        from parcours.report import write_report
+
+        console.out.print(f"report: {write_report(ws)}", markup=False, soft_wrap=True)
     return ws
 
 
@@ -54,12 +57,7 @@ def ingest_demo(ws: Workspace, manifest, progress=None) -> IngestReport:
 
 
 def print_table_counts(ws: Workspace) -> None:
-    from parcours.schema import INPUT_TABLES, QUARANTINE
+    from parcours.terminal import show
+    from parcours.views.quality import warehouse_view
 
-    engine = ws.engine
-    rows = [
-        (spec.name, int(engine.execute(engine.table(spec.name).count())))
-        for spec in (*INPUT_TABLES, QUARANTINE)
-        if engine.has_table(spec.name)
-    ]
-    console.table("Warehouse", ["table", "rows"], rows)
+    show(warehouse_view(ws.engine))

@@ -9,9 +9,6 @@ from parcours import console
 from parcours.engine import Engine
 from parcours.metrics import KpiReport, ProfileReport
 from parcours.schema import (
-    KPI_RECRUITMENT,
-    KPI_RENEWAL,
-    KPI_SECOND_PURCHASE,
     KPI_SEGMENTS,
     PERSONA_SELECTION,
     PERSONAS,
@@ -35,24 +32,10 @@ def _pct(x: float | None) -> str:
 
 def print_profile(report: ProfileReport) -> None:
     """The profile's counts."""
-    console.table(
-        f"Customer profile as of {report.as_of}",
-        ["customers", "with a purchase", "active", "activity rate", "revenue"],
-        [
-            [
-                report.customers,
-                report.buyers,
-                report.active,
-                _pct(report.active / report.buyers if report.buyers else None),
-                round(report.revenue, 2),
-            ]
-        ],
-    )
-    if report.cleared:
-        console.warn(
-            f"the new profile has none of the later stages' columns ({', '.join(report.cleared)}): "
-            "run parcours segments, personas and clv again, or parcours run"
-        )
+    from parcours.terminal import show
+    from parcours.views.knowledge import profile_view
+
+    show(profile_view(report))
 
 
 def print_segment_kpis(engine: Engine, dimension: str, title: str) -> None:
@@ -99,70 +82,11 @@ def print_segment_kpis(engine: Engine, dimension: str, title: str) -> None:
 
 def print_kpis(ws: Workspace, report: KpiReport | None = None) -> None:
     """The main KPI tables: overall and channel mix, second purchase, renewal, recruitment."""
-    engine = ws.engine
-    print_segment_kpis(engine, "all", "KPIs, all customers with a purchase")
-    print_segment_kpis(engine, "channel_mix", "KPIs by channel mix")
-    console.table(
-        "Delay before the second purchase (days), by first channel",
-        [
-            "first channel",
-            "customers",
-            "second buyers",
-            "median",
-            "q1",
-            "q3",
-            "≤30 d",
-            "≤90 d",
-            "≤180 d",
-            "≤365 d",
-        ],
-        [
-            [*r[:6], *(_pct(x) for x in r[6:])]
-            for r in _rows(
-                engine,
-                KPI_SECOND_PURCHASE.name,
-                [
-                    "first_channel",
-                    "customers",
-                    "second_buyers",
-                    "median_days",
-                    "q1_days",
-                    "q3_days",
-                    "within_30_days",
-                    "within_90_days",
-                    "within_180_days",
-                    "within_365_days",
-                ],
-            )
-        ],
-    )
-    console.table(
-        "Renewal time per category (days)",
-        ["category", "family", "customers", "median", "q1", "q3"],
-        sorted(
-            _rows(
-                engine,
-                KPI_RENEWAL.name,
-                ["category", "family", "customers", "median_days", "q1_days", "q3_days"],
-            ),
-            key=lambda r: r[0],
-        ),
-    )
-    console.table(
-        "Recruitment: first channel, then the next one",
-        ["first channel", "next channel", "customers", "share", "median days"],
-        [
-            [r[0], r[1], r[2], _pct(r[3]), r[4]]
-            for r in sorted(
-                _rows(
-                    engine,
-                    KPI_RECRUITMENT.name,
-                    ["first_channel", "next_channel", "customers", "share", "median_days"],
-                ),
-                key=lambda r: (r[0], -r[2]),
-            )
-        ],
-    )
+    from parcours.terminal import draw_table
+    from parcours.views.knowledge import kpi_view
+
+    for table in kpi_view(ws.engine).tables:
+        draw_table(table)
 
 
 def print_segments(ws: Workspace) -> None:

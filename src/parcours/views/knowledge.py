@@ -1,0 +1,308 @@
+"""Customer knowledge views: profile counts, KPIs by channel mix, delays, renewal, recruitment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parcours.engine import Engine
+from parcours.schema import (
+    KPI_RECRUITMENT,
+    KPI_RENEWAL,
+    KPI_SECOND_PURCHASE,
+    KPI_SEGMENTS,
+    SEGMENT_LABELS,
+)
+from parcours.views.locale import text
+from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
+from parcours.views.source import table_rows
+
+KPI_COLUMNS = (
+    Column("segment", text("col.segment")),
+    Column("label", text("col.label")),
+    Column("customers", text("col.customers"), "int"),
+    Column("customer_share", text("col.share"), "pct"),
+    Column("activity_rate", text("col.activity"), "pct"),
+    Column("purchase_frequency", text("col.frequency"), "float"),
+    Column("average_basket", text("col.basket"), "money", 2),
+    Column("revenue_per_active", text("col.revenue_active"), "money", 2),
+    Column("revenue_share", text("col.revenue_share"), "pct"),
+)
+
+
+def profile_view(report: Any) -> View:
+    """The profile's counts, as ``parcours profile`` prints them."""
+    rate = report.active / report.buyers if report.buyers else None
+    view = View("profile", text("kpi.profile", as_of=report.as_of))
+    view.tables.append(
+        Table(
+            (
+                Column("customers", text("col.customers"), "int"),
+                Column("buyers", text("col.with_purchase"), "int"),
+                Column("active", text("col.active"), "int"),
+                Column("rate", text("col.activity_rate"), "pct"),
+                Column("revenue", text("col.revenue"), "money", 2),
+            ),
+            ((report.customers, report.buyers, report.active, rate, round(report.revenue, 2)),),
+            text("kpi.profile", as_of=report.as_of),
+        )
+    )
+    if report.cleared:
+        view.notes.append(
+            Note(
+                same(
+                    "the new profile has none of the later stages' columns "
+                    f"({', '.join(report.cleared)}): run parcours segments, personas and clv "
+                    "again, or parcours run"
+                ),
+                "warn",
+            )
+        )
+    return view
+
+
+def segment_table(engine: Engine, dimension: str, title: str) -> Table:
+    """KPIs per segment of one segmentation, largest segment first, with French labels."""
+    rows = table_rows(engine, KPI_SEGMENTS.name, dimension=dimension)
+    labels = {
+        r["segment"]: r["label_fr"]
+        for r in table_rows(engine, SEGMENT_LABELS.name, dimension=dimension)
+    }
+    rows.sort(key=lambda r: -r["customers"])
+    return Table(
+        KPI_COLUMNS,
+        tuple(
+            tuple(
+                labels.get(r["segment"], "") if c.key == "label" else r[c.key] for c in KPI_COLUMNS
+            )
+            for r in rows
+        ),
+        text(title),
+    )
+
+
+SECOND_COLUMNS = (
+    Column("first_channel", text("col.first_channel")),
+    Column("customers", text("col.customers"), "int"),
+    Column("second_buyers", text("col.second_buyers"), "int"),
+    Column("median_days", text("col.median"), "days", 2),
+    Column("q1_days", text("col.q1"), "days", 2),
+    Column("q3_days", text("col.q3"), "days", 2),
+    *(Column(f"within_{d}_days", same(f"≤{d} d"), "pct") for d in (30, 90, 180, 365)),
+)
+RENEWAL_COLUMNS = (
+    Column("category", text("col.category")),
+    Column("family", text("col.family")),
+    Column("customers", text("col.customers"), "int"),
+    Column("median_days", text("col.median"), "days", 2),
+    Column("q1_days", text("col.q1"), "days", 2),
+    Column("q3_days", text("col.q3"), "days", 2),
+)
+RECRUITMENT_COLUMNS = (
+    Column("first_channel", text("col.first_channel")),
+    Column("next_channel", text("col.next_channel")),
+    Column("customers", text("col.customers"), "int"),
+    Column("share", text("col.share"), "pct"),
+    Column("median_days", text("col.median_days"), "days", 2),
+)
+
+
+def _table(rows: list[dict], columns: tuple[Column, ...], title: str) -> Table:
+    return Table(columns, tuple(tuple(r[c.key] for c in columns) for r in rows), text(title))
+
+
+def kpi_view(engine: Engine) -> View:
+    """The main KPI tables: overall and channel mix, second purchase, renewal, recruitment."""
+    second = table_rows(engine, KPI_SECOND_PURCHASE.name)
+    renewal = sorted(table_rows(engine, KPI_RENEWAL.name), key=lambda r: r["category"])
+    recruitment = sorted(
+        table_rows(engine, KPI_RECRUITMENT.name),
+        key=lambda r: (r["first_channel"], -r["customers"]),
+    )
+    view = View("kpis", text("section.knowledge"))
+    view.tables += [
+        segment_table(engine, "all", "kpi.all"),
+        segment_table(engine, "channel_mix", "kpi.channel_mix"),
+        _table(second, SECOND_COLUMNS, "kpi.second"),
+        _table(renewal, RENEWAL_COLUMNS, "kpi.renewal"),
+        _table(recruitment, RECRUITMENT_COLUMNS, "kpi.recruitment"),
+    ]
+    _charts_and_findings(view, engine, second, renewal, recruitment)
+    return view
+
+
+def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitment) -> None:
+    overall = table_rows(engine, KPI_SEGMENTS.name, dimension="all")
+    if overall:
+        a = overall[0]
+        view.findings.append(
+            Finding(
+                text(
+                    "kpi.finding.activity",
+                    rate=(a["activity_rate"], "pct"),
+                    customers=(a["customers"], "int"),
+                    basket=(a["average_basket"], "money", 2),
+                ),
+                3,
+                (a["activity_rate"], a["customers"], a["average_basket"]),
+            )
+        )
+    mix = [
+        r
+        for r in table_rows(engine, KPI_SEGMENTS.name, dimension="channel_mix")
+        if r["revenue_per_active"] is not None
+    ]
+    if mix:
+        mix.sort(key=lambda r: -r["revenue_per_active"])
+        view.charts.append(
+            Chart(
+                "bar",
+                text("kpi.chart.mix"),
+                text("col.segment"),
+                text("col.revenue_active"),
+                series=(
+                    Series(
+                        text("col.revenue_active"),
+                        tuple(r["segment"] for r in mix),
+                        tuple(r["revenue_per_active"] for r in mix),
+                    ),
+                ),
+                value_kind="money",
+            )
+        )
+        multi = next((r for r in mix if r["segment"] == "multichannel"), None)
+        mono = [r for r in mix if r["segment"] != "multichannel"]
+        if multi and mono:
+            active = sum(r["active_customers"] for r in mono)
+            if active:
+                per = sum(r["period_revenue"] for r in mono) / active
+                ratio = multi["revenue_per_active"] / per if per else None
+                if ratio:
+                    view.findings.append(
+                        Finding(
+                            text(
+                                "kpi.finding.multichannel",
+                                ratio=(ratio, "float", 1),
+                                multi=(multi["revenue_per_active"], "money"),
+                                mono=(per, "money"),
+                            ),
+                            4 + abs(ratio - 1),
+                            (ratio, multi["revenue_per_active"], per),
+                        )
+                    )
+    channels = [r for r in second if r["first_channel"] != "all"]
+    if channels:
+        days = ("30", "90", "180", "365")
+        view.charts.append(
+            Chart(
+                "line",
+                text("kpi.chart.second"),
+                text("col.within"),
+                text("col.share"),
+                series=tuple(
+                    Series(
+                        same(r["first_channel"]), days, tuple(r[f"within_{d}_days"] for d in days)
+                    )
+                    for r in channels
+                ),
+                value_kind="pct",
+            )
+        )
+        best = max(
+            (r for r in channels if r["median_days"] is not None and r["second_buyers"] >= 10),
+            key=lambda r: r["customers"],
+            default=None,
+        )
+        if best:
+            view.findings.append(
+                Finding(
+                    text(
+                        "kpi.finding.second",
+                        channel=_on(best["first_channel"]),
+                        days=(best["median_days"], "days"),
+                        within=(best["within_90_days"], "pct"),
+                    ),
+                    2.5,
+                    (best["median_days"], best["within_90_days"]),
+                )
+            )
+    if recruitment:
+        firsts = sorted({r["first_channel"] for r in recruitment})
+        nexts = sorted({r["next_channel"] for r in recruitment})
+        nodes = tuple(same(f) for f in firsts) + tuple(
+            text("none") if n == "none" else same(n) for n in nexts
+        )
+        view.charts.append(
+            Chart(
+                "sankey",
+                text("kpi.chart.recruitment"),
+                text("col.first_channel"),
+                text("col.next_channel"),
+                nodes=nodes,
+                links=tuple(
+                    (
+                        firsts.index(r["first_channel"]),
+                        len(firsts) + nexts.index(r["next_channel"]),
+                        r["customers"],
+                    )
+                    for r in recruitment
+                ),
+            )
+        )
+        moved = [r for r in recruitment if r["next_channel"] != "none" and r["customers"] >= 10]
+        if moved:
+            top = max(moved, key=lambda r: r["customers"])
+            view.findings.append(
+                Finding(
+                    text(
+                        "kpi.finding.recruitment",
+                        share=(top["share"], "pct"),
+                        channel=_on(top["first_channel"]),
+                        next=_on(top["next_channel"]),
+                    ),
+                    2,
+                    (top["share"],),
+                )
+            )
+    renew = [r for r in renewal if r["median_days"] is not None and r["customers"] >= 5]
+    if renew:
+        renew.sort(key=lambda r: r["median_days"])
+        view.charts.append(
+            Chart(
+                "hbar",
+                text("kpi.chart.renewal"),
+                text("col.days"),
+                text("col.category"),
+                series=(
+                    Series(
+                        text("col.median"),
+                        tuple(r["median_days"] for r in renew[:20]),
+                        tuple(r["category"] for r in renew[:20]),
+                    ),
+                ),
+                value_kind="days",
+            )
+        )
+        view.findings.append(
+            Finding(
+                text(
+                    "kpi.finding.renewal",
+                    category=renew[0]["category"],
+                    days=(renew[0]["median_days"], "days"),
+                ),
+                1.5,
+                (renew[0]["median_days"],),
+            )
+        )
+
+
+def _on(channel: str) -> Text:
+    """``in store``, ``on the web``...: a channel after a verb, in both languages."""
+    words = {
+        "store": ("in store", "en magasin"),
+        "web": ("on the web", "sur le web"),
+        "app": ("on the app", "sur l'application"),
+        "phone": ("by phone", "par téléphone"),
+        "marketplace": ("on a marketplace", "sur une place de marché"),
+    }
+    en, fr = words.get(channel, (f"on {channel}", f"sur {channel}"))
+    return Text(en, fr)

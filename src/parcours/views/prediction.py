@@ -1,0 +1,142 @@
+"""Prediction views: CLV by decile and its concentration, churn-risk bands, holdout check."""
+
+from __future__ import annotations
+
+import ibis
+
+from parcours.engine import Engine
+from parcours.schema import CHURN_RISK_BANDS, CLV_EVALUATION, CUSTOMER_PREDICTIONS
+from parcours.views.locale import text
+from parcours.views.model import Chart, Column, Finding, Series, Table, View, same
+from parcours.views.source import records, table_rows
+
+
+def prediction_views(engine: Engine) -> list[View]:
+    p = engine.table(CUSTOMER_PREDICTIONS.name)
+    valued = p.filter(p.clv.notnull())
+    # Deciles in the engine: 1 = the tenth of customers with the highest predicted value.
+    ranked = valued.mutate(decile=(ibis.ntile(10).over(order_by=ibis.desc(valued.clv)) + 1))
+    deciles = records(
+        ranked.group_by("decile").aggregate(value=ranked.clv.sum()).order_by("decile"), engine
+    )
+    bands = {
+        r["churn_risk"]: r["customers"]
+        for r in records(p.group_by("churn_risk").aggregate(customers=p.count()), engine)
+    }
+    view = View("prediction", text("section.prediction"))
+    total = sum(d["value"] for d in deciles)
+    if total > 0:
+        view.charts.append(
+            Chart(
+                "bar",
+                text("clv.concentration"),
+                text("col.decile"),
+                text("col.value_share"),
+                series=(
+                    Series(
+                        text("col.value_share"),
+                        tuple(str(d["decile"]) for d in deciles),
+                        tuple(d["value"] / total for d in deciles),
+                    ),
+                ),
+                value_kind="pct",
+            )
+        )
+        top = deciles[0]["value"]
+        view.findings.append(
+            Finding(
+                text("clv.finding.top", share=(top / total, "pct"), value=(top, "money")),
+                3 + 3 * top / total,
+                (top / total, top),
+            )
+        )
+    customers = sum(bands.values())
+    view.tables.append(
+        Table(
+            (
+                Column("band", text("col.churn_risk")),
+                Column("customers", text("col.customers"), "int"),
+            ),
+            tuple((b, bands.get(b, 0)) for b in CHURN_RISK_BANDS),
+            text("clv.predictions"),
+        )
+    )
+    if customers and bands.get("high"):
+        view.findings.append(
+            Finding(
+                text(
+                    "clv.finding.risk",
+                    customers=(bands["high"], "int"),
+                    share=(bands["high"] / customers, "pct"),
+                ),
+                3 + 5 * bands["high"] / customers,
+                (bands["high"], bands["high"] / customers),
+            )
+        )
+    recency = p.mutate(months=((p.age_days - p.recency_days) / 30).floor().cast("int64"))
+    alive = records(
+        recency.filter(recency.p_alive.notnull())
+        .group_by("months")
+        .aggregate(p=recency.p_alive.mean())
+        .order_by("months")
+        .limit(36),
+        engine,
+    )
+    if alive:
+        view.charts.append(
+            Chart(
+                "line",
+                text("clv.alive"),
+                same("months since the last purchase / mois depuis le dernier achat"),
+                text("col.p_alive"),
+                series=(
+                    Series(
+                        text("col.p_alive"),
+                        tuple(a["months"] for a in alive),
+                        tuple(a["p"] for a in alive),
+                    ),
+                ),
+                value_kind="pct",
+            )
+        )
+    evaluation = table_rows(engine, CLV_EVALUATION.name)
+    if evaluation:
+        view.tables.append(
+            Table(
+                (
+                    Column("grouping", text("col.grouping")),
+                    Column("segment", text("col.segment")),
+                    Column("customers", text("col.customers"), "int"),
+                    Column("predicted", text("col.predicted"), "float", 1),
+                    Column("actual", text("col.actual"), "int"),
+                    Column("error", text("col.error"), "pct", 1),
+                ),
+                tuple(
+                    (
+                        e["grouping"],
+                        e["segment"],
+                        e["customers"],
+                        e["predicted"],
+                        e["actual"],
+                        e["error"],
+                    )
+                    for e in evaluation
+                ),
+                text("clv.holdout"),
+            )
+        )
+        whole = next((e for e in evaluation if e["grouping"] == "all"), None)
+        if whole:
+            view.findings.append(
+                Finding(
+                    text(
+                        "clv.finding.holdout",
+                        predicted=(whole["predicted"], "int"),
+                        actual=(whole["actual"], "int"),
+                        error=(whole["error"], "pct", 1),
+                    ),
+                    1,
+                    (whole["predicted"], whole["actual"]),
+                )
+            )
+    return [view]

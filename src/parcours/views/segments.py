@@ -1,0 +1,132 @@
+"""Segments and personas views: lifecycle and RFM KPIs, the RFM grid, persona cards."""
+
+from __future__ import annotations
+
+from parcours.engine import Engine
+from parcours.schema import CUSTOMER_PROFILE, PERSONAS
+from parcours.views.knowledge import segment_table
+from parcours.views.locale import both, text
+from parcours.views.model import Chart, Column, Finding, Series, Table, Text, View, same
+from parcours.views.source import records, table_rows
+
+CARD = (Column("field", same("")), Column("value", same("")))
+
+
+def segment_views(engine: Engine) -> list[View]:
+    view = View("segments", text("section.segments"))
+    lifecycle = segment_table(engine, "lifecycle_segment", "seg.lifecycle")
+    rfm = segment_table(engine, "rfm_segment", "seg.rfm")
+    view.tables += [lifecycle, rfm]
+    if lifecycle.rows:
+        view.charts.append(
+            Chart(
+                "bar",
+                text("seg.chart.lifecycle"),
+                text("col.segment"),
+                text("col.share"),
+                series=(
+                    Series(
+                        text("col.share"),
+                        tuple(lifecycle.column("segment")),
+                        tuple(lifecycle.column("customer_share")),
+                    ),
+                    Series(
+                        text("col.revenue_share"),
+                        tuple(lifecycle.column("segment")),
+                        tuple(lifecycle.column("revenue_share")),
+                    ),
+                ),
+                value_kind="pct",
+            )
+        )
+        for segment, share, revenue, customers in zip(
+            lifecycle.column("segment"),
+            lifecycle.column("customer_share"),
+            lifecycle.column("revenue_share"),
+            lifecycle.column("customers"),
+            strict=True,
+        ):
+            if segment in ("lapsing", "vip") and revenue is not None:
+                view.findings.append(
+                    Finding(
+                        text(
+                            "seg.finding.risk" if segment == "lapsing" else "seg.finding.top",
+                            segment=segment,
+                            customers=(customers, "int"),
+                            share=(share, "pct"),
+                            revenue=(revenue, "pct"),
+                        ),
+                        3 + 5 * revenue,
+                        (customers, share, revenue),
+                    )
+                )
+    p = engine.table(CUSTOMER_PROFILE.name)
+    if "recency_score" in p.columns:
+        scored = p.filter(p.recency_score.notnull() & p.frequency_score.notnull())
+        grid = records(
+            scored.group_by(["recency_score", "frequency_score"]).aggregate(
+                customers=scored.count(), revenue=scored.revenue.sum()
+            ),
+            engine,
+        )
+        cells = {(g["recency_score"], g["frequency_score"]): g for g in grid}
+        scores = (1, 2, 3, 4, 5)
+        for key, title in (("customers", "seg.grid"), ("revenue", "seg.grid.revenue")):
+            view.charts.append(
+                Chart(
+                    "heatmap",
+                    text(title),
+                    text("col.recency_score"),
+                    text("col.frequency_score"),
+                    x=scores,
+                    y=scores,
+                    z=tuple(
+                        tuple(cells.get((r, f), {}).get(key, 0) for r in scores) for f in scores
+                    ),
+                    value_kind="int" if key == "customers" else "money",
+                )
+            )
+    views = [view]
+    cards = table_rows(engine, PERSONAS.name, order=["persona"])
+    if cards:
+        personas = View("personas", text("seg.personas"))
+        for c in cards:
+            personas.cards.append(
+                Table(
+                    CARD,
+                    (
+                        (text("col.customers"), both(c["customers"], "int")),
+                        (text("col.share"), both(c["customer_share"], "pct")),
+                        (text("col.revenue_share"), both(c["revenue_share"], "pct")),
+                        (text("col.channel"), c["preferred_channel"]),
+                        (text("col.families"), c["favourite_families"]),
+                        (text("col.age"), c["age_band"]),
+                        (text("col.traits"), Text(c["traits_en"], c["traits_fr"])),
+                    ),
+                    # Names are data, in both languages.
+                    same(c["persona"]) if not c["name_en"] else Text(c["name_en"], c["name_fr"]),
+                )
+            )
+        top = max(cards, key=lambda c: c["revenue_share"])
+        personas.findings.append(
+            Finding(
+                Text(
+                    text(
+                        "seg.finding.persona",
+                        name=top["name_en"],
+                        share=(top["customer_share"], "pct"),
+                        revenue=(top["revenue_share"], "pct"),
+                    ).en,
+                    text(
+                        "seg.finding.persona",
+                        name=top["name_fr"],
+                        share=(top["customer_share"], "pct"),
+                        revenue=(top["revenue_share"], "pct"),
+                    ).fr,
+                ),
+                2 + 5 * top["revenue_share"],
+                (top["customer_share"], top["revenue_share"]),
+            )
+        )
+        views.append(personas)
+    return views
