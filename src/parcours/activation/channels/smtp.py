@@ -20,8 +20,8 @@ class SmtpTransport:
         mail["Subject"] = m.subject
         domain = self.config.from_address.rpartition("@")[2] or "parcours.local"
         mail["Message-ID"] = f"<{m.message_id}@{domain}>"
+        mail.set_content(m.body)  # before Content-Language: it clears Content-* headers
         mail["Content-Language"] = m.language
-        mail.set_content(m.body)
         return mail
 
     def send(self, messages: list[Message]) -> list[Delivery]:
