@@ -69,17 +69,7 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_
             ],
         )
         load(ws, CUSTOMER_PROFILE, [profile(k) for k in "ABCD"])
-        load(
-            ws,
-            CUSTOMER_CONSENTS,
-            [
-                consent("A", "email", True),
-                consent("B", "email", True),
-                consent("D", "email", True, "2025-01-01"),
-                consent("D", "sms", False),
-            ],
-        )
-        # D's opt-out of e-mail comes later than the opt-in: latest wins.
+        # customer_consents holds each person's latest decision: D's is an e-mail opt-out.
         load(
             ws,
             CUSTOMER_CONSENTS,
