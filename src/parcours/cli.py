@@ -228,6 +228,52 @@ def journeys(
         )
 
 
+plan_app = typer.Typer(help="CRM plans: scenarios timed by the data, under one contact policy.")
+app.add_typer(plan_app, name="plan")
+
+
+@plan_app.command("list")
+def plan_list(workspace: WorkspaceOpt = Path(".")) -> None:
+    """The plans of parcours.yaml: trigger, audience, channel, priority, cooldown, holdout."""
+    from parcours.activation.summary import print_plan_list
+
+    print_plan_list(Workspace.open(workspace))
+
+
+@plan_app.command("preview")
+def plan_preview(as_of: AsOfOpt = None, workspace: WorkspaceOpt = Path(".")) -> None:
+    """Who would get what and why, with a sample of rendered messages; writes nothing."""
+    from parcours.activation import preview_plans
+    from parcours.activation.summary import print_plan_run
+
+    with Workspace.open(workspace) as ws:
+        print_plan_run(preview_plans(ws, as_of.date() if as_of else None), preview=True)
+
+
+@plan_app.command("run")
+def plan_run(
+    as_of: AsOfOpt = None,
+    send: Annotated[bool, typer.Option("--send", help="Deliver the actions that are due.")] = False,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Decide the day's CRM actions and journal them in crm_actions; --send delivers them."""
+    from parcours.activation import run_plans
+    from parcours.activation.summary import print_plan_run
+
+    with Workspace.open(workspace) as ws:
+        print_plan_run(run_plans(ws, as_of.date() if as_of else None, send=send))
+
+
+@plan_app.command("evaluate")
+def plan_evaluate(workspace: WorkspaceOpt = Path(".")) -> None:
+    """Each plan's treated and holdout conversion, uplift with its 95% interval, revenue."""
+    from parcours.activation.evaluate import evaluate_plans
+    from parcours.activation.summary import print_evaluation
+
+    with Workspace.open(workspace) as ws:
+        print_evaluation(evaluate_plans(ws))
+
+
 @app.command()
 def report(
     lang: Annotated[Literal["en", "fr"], typer.Option(help="Language of the report.")] = "en",

@@ -693,6 +693,294 @@ class JourneysConfig(Section):
         return self
 
 
+# -- CRM plans (``parcours plan``): scenarios, contact policy, transports
+PLAN_CHANNELS = ("email", "sms", "push", "post")
+TRIGGER_KINDS = (
+    "first_purchase",
+    "no_second_purchase",
+    "renewal_due",
+    "lapsing",
+    "event",
+    "family_purchase",
+    "calendar",
+)
+
+
+class TriggerConfig(Section):
+    """What makes a plan fire for a person, and when (see docs/activation.md)."""
+
+    kind: Literal[
+        "first_purchase",
+        "no_second_purchase",
+        "renewal_due",
+        "lapsing",
+        "event",
+        "family_purchase",
+        "calendar",
+    ] = Field(description="Trigger kind.")
+    days: int | Literal["auto"] = Field(
+        0,
+        description="Days after the triggering fact; `auto` (no_second_purchase): the median "
+        "delay to the second purchase of the person's first channel, from kpi_second_purchase.",
+    )
+    grace_days: int = Field(
+        7, ge=0, description="A fact this many days late still fires (runs may skip days)."
+    )
+    event_types: list[str] = Field(
+        default_factory=list, description="event: event types that fire (`order_delivered`...)."
+    )
+    factor: float = Field(
+        2.0, gt=1, description="lapsing: silence beyond factor x the person's usual interval."
+    )
+    min_days: int = Field(60, ge=0, description="lapsing: never before this many days of silence.")
+    max_days: int = Field(720, ge=1, description="lapsing: customers silent longer are lost.")
+    p_alive_below: float | None = Field(
+        None, gt=0, lt=1, description="lapsing: also fires when P(alive) is below this."
+    )
+    family: str | None = Field(
+        None, description="family_purchase: product family bought; any family when absent."
+    )
+    then_family: str | None = Field(
+        None,
+        description="family_purchase: family offered; learned from the data (bought X then Y "
+        "within 90 days, highest lift) when absent.",
+    )
+    windows: list[str] = Field(
+        default_factory=list,
+        description="calendar: names of profile.festive_windows; every window when empty.",
+    )
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> TriggerConfig:
+        if self.days == "auto" and self.kind != "no_second_purchase":
+            raise ValueError("days: auto is for the no_second_purchase trigger only")
+        if self.kind == "event" and not self.event_types:
+            raise ValueError("event_types: an event trigger needs at least one event type")
+        return self
+
+
+class PlanConfig(Section):
+    """One automated CRM scenario."""
+
+    trigger: TriggerConfig = Field(description="What fires the plan.")
+    audience: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Filter on customer_profile columns: a value, a list of values, or {min, max}.",
+    )
+    channel: Literal["email", "sms", "push", "post", "best"] = Field(
+        "best", description="Contact channel; best: the first consented of plans.best_order."
+    )
+    subject: dict[str, str] = Field(
+        default_factory=dict, description="Subject template (Jinja2) per language."
+    )
+    body: dict[str, str] = Field(
+        default_factory=dict, description="Body template (Jinja2) per language."
+    )
+    offer: dict[str, str] = Field(
+        default_factory=dict, description="The offer per language, in templates as {{ offer }}."
+    )
+    priority: int = Field(5, ge=1, description="1 wins over 2 when plans want the same person.")
+    cooldown_days: int = Field(30, ge=0, description="No repeat of the plan to a person within.")
+    holdout_share: float = Field(
+        0.1, ge=0, lt=1, description="Control group share, drawn by a stable hash per person."
+    )
+    measure_days: int = Field(30, ge=1, description="Purchase window that counts as conversion.")
+    enabled: bool = Field(True, description="Disabled plans are listed but never run.")
+
+    @field_validator("subject", "body")
+    @classmethod
+    def _templates(cls, value: dict[str, str]) -> dict[str, str]:
+        import jinja2
+
+        for lang, text in value.items():
+            try:
+                jinja2.Environment().parse(text)
+            except jinja2.TemplateSyntaxError as e:
+                raise ValueError(f"{lang}: template line {e.lineno}: {e.message}") from None
+        return value
+
+
+class CapConfig(Section):
+    """At most ``max`` contacts in any ``days`` consecutive days."""
+
+    days: int = Field(ge=1, description="Rolling window in days.")
+    max: int = Field(ge=0, description="Contacts allowed in the window.")
+
+
+class TransportConfig(Section):
+    """How one contact channel is delivered; secrets come from environment variables."""
+
+    kind: Literal["smtp", "webhook", "file"] = Field(
+        "file", description="smtp (e-mail), webhook (SMS/push provider) or file (CSV export)."
+    )
+    host: str | None = Field(None, description="smtp: server host.")
+    port: int = Field(25, ge=1, le=65535, description="smtp: server port.")
+    starttls: bool = Field(False, description="smtp: upgrade the connection with STARTTLS.")
+    username: str | None = Field(None, description="smtp: login.")
+    password_env: str | None = Field(
+        None, description="smtp: environment variable holding the password."
+    )
+    from_address: str = Field("crm@example.com", description="smtp: sender address.")
+    url: str | None = Field(None, description="webhook: address messages are POSTed to.")
+    key_env: str | None = Field(
+        None, description="webhook: environment variable holding the HMAC-SHA256 signing key."
+    )
+    timeout_seconds: float = Field(10, gt=0, description="webhook: timeout of one attempt.")
+    retries: int = Field(4, ge=0, description="webhook: retries on 5xx and timeouts.")
+    backoff_seconds: float = Field(
+        1.0, ge=0, description="webhook: first wait between attempts, doubled each retry."
+    )
+    directory: str = Field("exports", description="file: folder of the CSV, in the workspace.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> TransportConfig:
+        if self.kind == "smtp" and not self.host:
+            raise ValueError("host: an smtp transport needs a host")
+        if self.kind == "webhook" and not self.url:
+            raise ValueError("url: a webhook transport needs a url")
+        return self
+
+
+def _plan(trigger: dict, subject: tuple[str, str], body: tuple[str, str], **more) -> dict:
+    return {
+        "trigger": trigger,
+        "subject": {"fr": subject[0], "en": subject[1]},
+        "body": {"fr": body[0], "en": body[1]},
+        **more,
+    }
+
+
+_HELLO = ("Bonjour {{ first_name or '' }},\n\n", "Hello {{ first_name or '' }},\n\n")
+_WHERE = (
+    "{% if store %}Retrouvez-nous au magasin {{ store }}.{% else %}Sur notre boutique en "
+    "ligne.{% endif %}",
+    "{% if store %}See you at our {{ store }} store.{% else %}On our web shop.{% endif %}",
+)
+DEFAULT_PLANS = {
+    "welcome": _plan(
+        {"kind": "first_purchase", "days": 1},
+        ("Bienvenue chez nous", "Welcome"),
+        (
+            _HELLO[0] + "Merci pour votre premier achat. {{ offer }}",
+            _HELLO[1] + "Thank you for your first purchase. {{ offer }}",
+        ),
+        offer={"fr": "-10 % sur votre prochain achat", "en": "10% off your next purchase"},
+        priority=2,
+        cooldown_days=365,
+    ),
+    "second_purchase": _plan(
+        {"kind": "no_second_purchase", "days": "auto"},
+        ("Un cadeau pour votre prochain achat", "A gift for your next purchase"),
+        (_HELLO[0] + "{{ offer }} " + _WHERE[0], _HELLO[1] + "{{ offer }} " + _WHERE[1]),
+        offer={"fr": "-15 % sur votre deuxième achat", "en": "15% off your second purchase"},
+        priority=3,
+        cooldown_days=365,
+    ),
+    "replenishment": _plan(
+        {"kind": "renewal_due"},
+        ("Il est temps de refaire le plein", "Time to stock up"),
+        (
+            _HELLO[0] + "Votre {{ category }} arrive à sa fin ? " + _WHERE[0],
+            _HELLO[1] + "Running out of {{ category }}? " + _WHERE[1],
+        ),
+        priority=4,
+        cooldown_days=30,
+    ),
+    "winback": _plan(
+        {"kind": "lapsing", "factor": 2.0, "min_days": 60},
+        ("Vous nous manquez", "We miss you"),
+        (_HELLO[0] + "{{ offer }} " + _WHERE[0], _HELLO[1] + "{{ offer }} " + _WHERE[1]),
+        offer={"fr": "-20 % pour votre retour", "en": "20% off to welcome you back"},
+        priority=1,
+        cooldown_days=90,
+    ),
+    "satisfaction": _plan(
+        {"kind": "event", "event_types": ["order_delivered", "ticket_closed"], "days": 2},
+        ("Votre avis compte", "Tell us how it went"),
+        (_HELLO[0] + "Comment s'est passée votre commande ?", _HELLO[1] + "How did your order go?"),
+        priority=6,
+        cooldown_days=60,
+    ),
+    "cross_sell": _plan(
+        {"kind": "family_purchase", "days": 7},
+        ("Pour compléter votre achat", "To go with your purchase"),
+        (
+            _HELLO[0] + "Découvrez notre rayon {{ offer_family }}. " + _WHERE[0],
+            _HELLO[1] + "Discover our {{ offer_family }} range. " + _WHERE[1],
+        ),
+        priority=5,
+        cooldown_days=60,
+    ),
+    "festive": _plan(
+        {"kind": "calendar"},
+        ("Les fêtes approchent", "The festive season is here"),
+        (
+            _HELLO[0] + "Notre sélection de fête vous attend. " + _WHERE[0],
+            _HELLO[1] + "Our festive selection is waiting for you. " + _WHERE[1],
+        ),
+        audience={"lifecycle_segment": ["seasonal"]},
+        priority=1,
+        cooldown_days=30,
+    ),
+}
+
+
+class PlansConfig(Section):
+    """CRM plans and the contact policy that every plan obeys (``parcours plan``)."""
+
+    scenarios: dict[str, PlanConfig] = Field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_PLANS.items()},
+        description="Plans by name: trigger, audience, channel, message, priority, cooldown.",
+    )
+    consent_required: list[Literal["email", "sms", "push", "post", "phone"]] = Field(
+        default_factory=lambda: ["email", "sms", "push"],
+        description="Channels on which a person without a consent record is not contacted.",
+    )
+    best_order: list[Literal["email", "sms", "push", "post"]] = Field(
+        default_factory=lambda: ["email", "sms", "push"],
+        description="Order in which channel `best` picks the first consented channel.",
+    )
+    caps: list[CapConfig] = Field(
+        default_factory=lambda: [{"days": 7, "max": 2}, {"days": 30, "max": 6}],
+        description="Contacts per person across all plans over rolling windows.",
+    )
+    channel_caps: dict[str, list[CapConfig]] = Field(
+        default_factory=lambda: {"sms": [{"days": 30, "max": 2}]},
+        description="Contacts per person on one channel over rolling windows.",
+    )
+    send_hour: int = Field(10, ge=0, le=23, description="Local hour a day's messages are due.")
+    quiet_hours: tuple[int, int] = Field(
+        (21, 8), description="[from, to) local hours when nothing is sent; sending waits."
+    )
+    quiet_days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["sun"], description="Local week days when nothing is sent."
+    )
+    festive_segments: list[str] = Field(
+        default_factory=lambda: ["seasonal"],
+        description="Lifecycle segments left alone outside the festive windows.",
+    )
+    store_families: list[str] = Field(
+        default_factory=list,
+        description="Product families whose offers point to the person's main store; "
+        "others point to the web shop.",
+    )
+    languages: dict[str, str] = Field(
+        default_factory=lambda: {"FR": "fr", "BE": "fr", "CH": "fr", "LU": "fr", "MC": "fr"},
+        description="Message language by the person's country; others get `en`.",
+    )
+    transports: dict[Literal["email", "sms", "push", "post"], TransportConfig] = Field(
+        default_factory=lambda: {c: {"kind": "file"} for c in PLAN_CHANNELS},
+        description="Transport per contact channel: smtp, webhook or file.",
+    )
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _hours(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not all(0 <= h <= 24 for h in value):
+            raise ValueError(f"hours are 0 to 24; got {list(value)}")
+        return value
+
+
 class Config(Section):
     """The whole ``parcours.yaml``."""
 
@@ -725,6 +1013,9 @@ class Config(Section):
     )
     journeys: JourneysConfig = Field(
         default_factory=JourneysConfig, description="Customer journeys: stages, funnels, paths."
+    )
+    plans: PlansConfig = Field(
+        default_factory=PlansConfig, description="CRM plans, contact policy and transports."
     )
 
 

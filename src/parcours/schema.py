@@ -1267,6 +1267,84 @@ JOURNEY_TABLES: tuple[TableSpec, ...] = (
     JOURNEY_MOMENTS,
 )
 
+# -- CRM plans: the journal of every decision, and the measured benefit of each plan
+ACTION_STATUSES = ("decided", "sent", "failed", "holdout", "suppressed")
+CRM_ACTIONS = TableSpec(
+    "crm_actions",
+    "The CRM journal: one row per plan, person and trigger occurrence, with what was "
+    "decided and why (`parcours plan run`); see docs/activation.md.",
+    (
+        C(
+            "action_id",
+            "string",
+            "Stable id of the decision; the message and idempotency id.",
+            required=True,
+        ),
+        C("plan", "string", "Plan name (plans.scenarios).", required=True),
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C(
+            "occurrence",
+            "string",
+            "What fired the plan (`first:2026-10-02`, `event:web:E123`...); one decision each.",
+            required=True,
+        ),
+        C("detail", "string", "The category or family the message is about, when any."),
+        C("channel", "string", "Contact channel chosen; null without a consented channel."),
+        C("route", "string", "Where the offer points: `store:ID` or `web`."),
+        C("decided_on", "date", "The run's as-of date.", required=True),
+        C(
+            "due_at",
+            "timestamp",
+            "When it may be sent (UTC), after quiet hours and days.",
+            required=True,
+        ),
+        C(
+            "status",
+            "string",
+            "decided, sent, failed, holdout or suppressed.",
+            required=True,
+            vocabulary=ACTION_STATUSES,
+        ),
+        C("reason", "string", "Why suppressed or failed (`no_consent`, `cap_7d`...)."),
+        C("subject", "string", "The rendered subject, once sent."),
+        C("sent_at", "timestamp", "When the transport accepted it."),
+        C("attempts", "int64", "Delivery attempts.", required=True),
+    ),
+    key=("plan", CUSTOMER_KEY, "occurrence"),
+)
+CRM_EVALUATION = TableSpec(
+    "crm_evaluation",
+    "Per plan: treated and holdout conversion and revenue, and the uplift with its interval "
+    "(`parcours plan evaluate`).",
+    (
+        C("plan", "string", "Plan name.", required=True),
+        C(
+            SOURCE,
+            "string",
+            "`journal` (crm_actions) or `events` (campaign_send events).",
+            required=True,
+        ),
+        C("treated", "int64", "Persons contacted.", required=True),
+        C("holdout", "int64", "Persons held out.", required=True),
+        C("treated_conversion", "float64", "Share of the treated who bought within the window."),
+        C("holdout_conversion", "float64", "Share of the held out who bought within the window."),
+        C("uplift", "float64", "treated_conversion - holdout_conversion."),
+        C("ci_low", "float64", "Lower bound of the uplift's confidence interval."),
+        C("ci_high", "float64", "Upper bound (Wald, two independent proportions)."),
+        C("treated_revenue", "float64", "Revenue per treated person within the window."),
+        C("holdout_revenue", "float64", "Revenue per held-out person within the window."),
+        C("incremental_revenue", "float64", "(treated_revenue - holdout_revenue) x treated."),
+        C(
+            "measure_days",
+            "int64",
+            "Window after the send in which a purchase counts.",
+            required=True,
+        ),
+    ),
+    key=("plan", SOURCE),
+)
+ACTIVATION_TABLES: tuple[TableSpec, ...] = (CRM_ACTIONS, CRM_EVALUATION)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in INPUT_TABLES
@@ -1275,6 +1353,7 @@ TABLES: dict[str, TableSpec] = {
     + KNOWLEDGE_TABLES
     + PREDICTION_TABLES
     + JOURNEY_TABLES
+    + ACTIVATION_TABLES
 }
 KINDS: dict[str, TableSpec] = {t.kind: t for t in INPUT_TABLES if t.kind}
 

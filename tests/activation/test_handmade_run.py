@@ -1,0 +1,95 @@
+"""A hand-made warehouse: welcome and win-back decided by hand, consent, rerun, priority."""
+
+import datetime as dt
+
+from parcours.activation import run_plans
+from parcours.schema import CRM_ACTIONS, CUSTOMER_CONSENTS, CUSTOMER_KEY, CUSTOMER_PROFILE
+from tests.metrics.handmade import load, order, ts
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+def profile(key, **more):
+    return {
+        CUSTOMER_KEY: key,
+        "as_of": AS_OF,
+        "orders": 1,
+        "revenue": 10.0,
+        "purchase_frequency": 1,
+        "period_revenue": 10.0,
+        "active": True,
+        "channels_used": 1,
+        "festive_orders": 0,
+        **more,
+    }
+
+
+def consent(key, channel, granted, day="2025-01-01"):
+    return {
+        CUSTOMER_KEY: key,
+        "channel": channel,
+        "granted": granted,
+        "recorded_at": ts(day),
+        "source": "pos",
+        "customer_id": key,
+    }
+
+
+def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_workspace):
+    ws = make_workspace(
+        plans={
+            "scenarios": {
+                "welcome": {
+                    "trigger": {"kind": "first_purchase", "days": 1},
+                    "priority": 2,
+                    "holdout_share": 0.0,
+                    "subject": {"en": "Hi"},
+                },
+                "winback": {
+                    "trigger": {"kind": "lapsing", "min_days": 60},
+                    "priority": 1,
+                    "holdout_share": 0.0,
+                    "subject": {"en": "Back"},
+                },
+            }
+        }
+    )
+    from parcours.schema import CUSTOMER_ORDERS
+
+    with ws.engine.batch():
+        load(
+            ws,
+            CUSTOMER_ORDERS.__class__(**{**CUSTOMER_ORDERS.__dict__}),
+            [
+                order("A", "1", ts("2025-06-29"), "web", 10.0),  # new yesterday: welcome
+                order("B", "2", ts("2025-01-10"), "web", 10.0),  # silent 171 days: win-back
+                order("B", "3", ts("2025-02-10"), "web", 10.0),
+                order("C", "4", ts("2025-06-29"), "web", 10.0),  # new, but no consent record
+                order("D", "5", ts("2025-06-29"), "web", 10.0),  # opted out by e-mail
+            ],
+        )
+        load(ws, CUSTOMER_PROFILE, [profile(k) for k in "ABCD"])
+        # customer_consents holds each person's latest decision: D's is an e-mail opt-out.
+        load(
+            ws,
+            CUSTOMER_CONSENTS,
+            [
+                consent("A", "email", True),
+                consent("B", "email", True),
+                consent("D", "email", False, "2025-03-01"),
+            ],
+        )
+    run_plans(ws, AS_OF)
+    j = ws.engine.execute(ws.engine.table(CRM_ACTIONS.name).order_by(CUSTOMER_KEY))
+    got = {
+        (r[CUSTOMER_KEY], r["plan"]): (r["status"], r["reason"], r["channel"])
+        for r in j.to_dict("records")
+    }
+    assert got == {
+        ("A", "welcome"): ("decided", None, "email"),
+        ("B", "winback"): ("decided", None, "email"),
+        ("C", "welcome"): ("suppressed", "no_consent", None),
+        ("D", "welcome"): ("suppressed", "no_consent", None),
+    }
+    run_plans(ws, AS_OF)
+    assert ws.engine.execute(ws.engine.table(CRM_ACTIONS.name).count()) == 4
