@@ -279,6 +279,48 @@ def demo(
     run_demo(workspace, customers=customers, seed=seed, engine=engine)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Serve event collection (Segment-compatible), profiles and audiences over HTTP."""
+    import uvicorn
+
+    from parcours.api import create_app
+
+    uvicorn.run(create_app(Workspace.open(workspace)), host=host, port=port, log_level="warning")
+
+
+keys_app = typer.Typer(help="API keys of the service, one per source and scope.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    source: Annotated[str, typer.Option(help="Source the events are ingested as.")],
+    scope: Annotated[
+        Literal["write", "read", "admin"],
+        typer.Option(help="write: send events; read: profiles and audiences; admin: all."),
+    ] = "write",
+    channel: Annotated[
+        Literal["web", "app"] | None, typer.Option(help="Sales channel of the source's orders.")
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Create an API key; it is shown once and only its hash is kept."""
+    from parcours.api.keys import create_key
+
+    key, stored = create_key(Workspace.open(workspace).dir, source, scope, channel)
+    console.out.print(key, soft_wrap=True)
+    console.err.print(
+        f"key {stored.key_id}... for source {stored.source}, scope {stored.scope}: "
+        "keep it now, it is not stored",
+        soft_wrap=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 2 the user's input, 1 internal error)."""
     try:
