@@ -30,8 +30,10 @@ class WorkspaceLock:
         self._fd: int | None = None
 
     def acquire(self, wait_for_service: float = 0) -> WorkspaceLock:
-        """Take the lock; while ``parcours serve`` holds it (a load, a read), wait up to
-        ``wait_for_service`` seconds for its turn to end instead of failing at once.
+        """Take the lock, or raise the error naming its holder.
+
+        While ``parcours serve`` holds it (a load, a read), wait up to ``wait_for_service``
+        seconds for its turn to end instead of failing at once.
         """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait_for_service

@@ -87,7 +87,14 @@ class Collector:
                 continue
             seen_now.add(mid)
             fresh.append(msg)
-        invalid = [{"item": item, "reasons": reasons} for item, reasons in checked.invalid]
+        invalid = []
+        for item, reasons in checked.invalid:  # a retried refusal is quarantined once
+            mid = item.get("messageId") if isinstance(item, dict) else None
+            if isinstance(mid, str) and mid:
+                if mid in self._seen or mid in seen_now:
+                    continue
+                seen_now.add(mid)
+            invalid.append({"item": item, "reasons": reasons})
         if fresh or invalid:
             self.log.append(
                 {
@@ -106,5 +113,5 @@ class Collector:
         return {
             "kept": len(fresh),
             "quarantined": len(invalid),
-            "duplicates": len(checked.valid) - len(fresh),
+            "duplicates": len(items) - len(fresh) - len(invalid),
         }
