@@ -348,3 +348,69 @@ def test_profile_routes_need_a_read_key(ws, server):
     r = httpx.get(f"{server.url}/v1/profiles/x", headers={"Authorization": f"Bearer {read}"})
     assert r.status_code == 404 and set(r.json()) == {"code", "message"}
     assert httpx.get(f"{server.url}/openapi.json").json()["paths"]["/v1/batch"]
+
+
+def test_profile_lookup_and_timeline_after_resolve(ws, server):
+    write, read = _key(ws), _key(ws, "read")
+    batch = [
+        {
+            "type": "identify",
+            "userId": "u1",
+            "anonymousId": "a1",
+            "messageId": "i1",
+            "traits": {"email": "ann@example.com", "firstName": "Ann"},
+            "timestamp": "2026-03-01T10:00:00Z",
+        },
+        {
+            "type": "track",
+            "anonymousId": "a1",
+            "event": "Product Viewed",
+            "messageId": "v1",
+            "properties": {"sku": "s1"},
+            "timestamp": "2026-03-01T09:00:00Z",
+        },
+        {**ORDER, "timestamp": "2026-03-01T11:00:00Z"},
+    ]
+    assert (
+        httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(write, "")).status_code
+        == 200
+    )
+    server.wait_loaded()
+    done = _cli(ws, "resolve")  # a command writing the workspace while it is served
+    assert done.returncode == 0, done.stderr
+    auth = {"Authorization": f"Bearer {read}"}
+    r = httpx.get(f"{server.url}/v1/profiles", params={"email": "ANN@example.com"}, headers=auth)
+    assert r.status_code == 200, r.text
+    found = r.json()
+    assert found["identifiers"] == [{"source": "web", "source_id": "u1", "method": "single"}]
+    assert found["golden_record"]["first_name"] == "Ann"
+    key = found["customer_key"]
+    r = httpx.get(f"{server.url}/v1/profiles/{key}/timeline", params={"limit": 2}, headers=auth)
+    rows = r.json()["data"]
+    # The anonymous view is the person's once the identify linked the visitor.
+    assert [t["touchpoint"] for t in rows] == ["product_view", "identify"]
+    r = httpx.get(f"{server.url}/v1/profiles/{key}/timeline", params={"offset": 2}, headers=auth)
+    assert [t["touchpoint"] for t in r.json()["data"]] == ["order"]
+    log = (ws / "service" / "access.log").read_text()
+    assert key in log and "ann@example.com" not in log.lower()
+
+
+def test_openapi_fuzzing_finds_no_500(ws, server):
+    read = _key(ws, "read")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{server.url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "20",
+            "-H",
+            f"Authorization: Bearer {read}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
