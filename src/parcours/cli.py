@@ -321,6 +321,32 @@ def keys_create(
     )
 
 
+privacy_app = typer.Typer(help="Privacy requests (GDPR) about one person.")
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    who: Annotated[str, typer.Argument(help="SOURCE:ID of one of the person's records, or email.")],
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Print everything parcours holds about a person, from every table, as one JSON document."""
+    from parcours.api.privacy import export, person_key
+    from parcours.engine import Engine
+
+    ws = Workspace.open(workspace)
+    engine = Engine.connect(ws.config, ws.dir, read_only=True)
+    try:
+        document = export(engine, person_key(engine, who))
+    finally:
+        engine.close()
+
+    def iso(value: object) -> str:  # dates as the HTTP route writes them
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+    sys.stdout.write(json.dumps(document, default=iso, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 2 the user's input, 1 internal error)."""
     try:

@@ -393,6 +393,22 @@ def test_profile_lookup_and_timeline_after_resolve(ws, server):
     assert [t["touchpoint"] for t in r.json()["data"]] == ["order"]
     log = (ws / "service" / "access.log").read_text()
     assert key in log and "ann@example.com" not in log.lower()
+    admin = _key(ws, "admin")
+    r = httpx.get(f"{server.url}/v1/privacy/{key}/export", params={}, headers=auth)
+    assert r.status_code == 403  # a read key may not make privacy requests
+    r = httpx.get(
+        f"{server.url}/v1/privacy/{key}/export", headers={"Authorization": f"Bearer {admin}"}
+    )
+    tables = r.json()["tables"]
+    assert [c["email"] for c in tables["customers"]] == ["ann@example.com"]
+    assert [o["order_id"] for o in tables["orders"]] == ["o1"]
+    assert sorted(e["event_id"] for e in tables["events"]) == ["i1"]
+    assert {e["event_id"] for e in tables["customer_events"]} == {"i1", "v1"}
+    done = _cli(ws, "privacy", "export", "web:u1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tables"] == tables
+    done = _cli(ws, "privacy", "export", "nobody@example.com")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
 def test_openapi_fuzzing_finds_no_500(ws, server):

@@ -119,3 +119,13 @@ def add_routes(app: FastAPI, service: Any) -> None:
             writer.writerows(rows)
             return Response(out.getvalue(), media_type="text/csv")
         return {"data": rows, "count": len(rows), "total": total, "offset": offset}
+
+    @app.get("/v1/privacy/{customer_key}/export", tags=["privacy"])
+    async def privacy_export(request: Request, customer_key: str) -> dict[str, Any]:
+        """Everything parcours holds about a person, from every table (scope ``admin``)."""
+        from parcours.api.privacy import export
+
+        key = caller(request, "admin")
+        found = await read(export, customer_key)
+        logged(key, request, customer_key)
+        return found
