@@ -342,6 +342,74 @@ def demo(
     run_demo(workspace, customers=customers, seed=seed, engine=engine)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Serve event collection (Segment-compatible), profiles and audiences over HTTP."""
+    import uvicorn
+
+    from parcours.api import create_app
+
+    uvicorn.run(create_app(Workspace.open(workspace)), host=host, port=port, log_level="warning")
+
+
+keys_app = typer.Typer(help="API keys of the service, one per source and scope.")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    source: Annotated[str, typer.Option(help="Source the events are ingested as.")],
+    scope: Annotated[
+        Literal["write", "read", "admin"],
+        typer.Option(help="write: send events; read: profiles and audiences; admin: all."),
+    ] = "write",
+    channel: Annotated[
+        Literal["web", "app"] | None, typer.Option(help="Sales channel of the source's orders.")
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Create an API key; it is shown once and only its hash is kept."""
+    from parcours.api.keys import create_key
+
+    key, stored = create_key(Workspace.open(workspace).dir, source, scope, channel)
+    console.out.print(key, soft_wrap=True)
+    console.err.print(
+        f"key {stored.key_id}... for source {stored.source}, scope {stored.scope}: "
+        "keep it now, it is not stored",
+        soft_wrap=True,
+    )
+
+
+privacy_app = typer.Typer(help="Privacy requests (GDPR) about one person.")
+app.add_typer(privacy_app, name="privacy")
+
+
+@privacy_app.command("export")
+def privacy_export(
+    who: Annotated[str, typer.Argument(help="SOURCE:ID of one of the person's records, or email.")],
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Print everything parcours holds about a person, from every table, as one JSON document."""
+    from parcours.api.privacy import export, person_key
+    from parcours.engine import Engine
+
+    ws = Workspace.open(workspace)
+    engine = Engine.connect(ws.config, ws.dir, read_only=True)
+    try:
+        document = export(engine, person_key(engine, who))
+    finally:
+        engine.close()
+
+    def iso(value: object) -> str:  # dates as the HTTP route writes them
+        return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+    sys.stdout.write(json.dumps(document, default=iso, indent=1) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 2 the user's input, 1 internal error)."""
     try:

@@ -981,6 +981,24 @@ class PlansConfig(Section):
         return value
 
 
+class ServiceConfig(Section):
+    """``parcours serve``: event collection and the profile API."""
+
+    max_log_mb: float = Field(
+        256, gt=0, description="Collection log size (MB) beyond which events get 429."
+    )
+    min_free_disk_mb: float = Field(
+        64, ge=0, description="Free disk space (MB) below which events get 429."
+    )
+    load_interval_seconds: float = Field(
+        2.0, gt=0, description="How often the loader moves the collection log into the tables."
+    )
+    retry_after_seconds: int = Field(5, ge=1, description="Retry-After of a 429 or 503 answer.")
+    cli_wait_seconds: float = Field(
+        120, ge=0, description="How long a command waits for the server's loader to finish."
+    )
+
+
 class Config(Section):
     """The whole ``parcours.yaml``."""
 
@@ -1016,6 +1034,9 @@ class Config(Section):
     )
     plans: PlansConfig = Field(
         default_factory=PlansConfig, description="CRM plans, contact policy and transports."
+    )
+    service: ServiceConfig = Field(
+        default_factory=ServiceConfig, description="The HTTP service: collection and profiles."
     )
 
 

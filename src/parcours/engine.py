@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -220,15 +221,24 @@ class Engine:
             settings = SAFE_DUCKDB if sandbox else {}
             if read_only and not path.exists():
                 return cls(ibis.duckdb.connect(**settings))  # nothing ingested yet
+            # The server opens the file only for short turns: a command waits for them.
+            wait = config.service.cli_wait_seconds
             if not read_only:
-                lock.acquire()
-            try:
-                backend = ibis.duckdb.connect(str(path), read_only=read_only, **settings)
-            except Exception as e:  # duckdb raises IOException for a locked or corrupt file
-                lock.release()
-                if "lock" in str(e).lower():
-                    raise lock.locked_error(str(e).splitlines()[0]) from None
-                raise EngineError(f"opening {path.name}: {e}") from e
+                lock.acquire(wait_for_service=wait)
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    backend = ibis.duckdb.connect(str(path), read_only=read_only, **settings)
+                    break
+                except Exception as e:  # duckdb raises IOException for a locked or corrupt file
+                    if "lock" in str(e).lower():
+                        if time.monotonic() < deadline and lock.held_by_service():
+                            time.sleep(0.05)
+                            continue
+                        lock.release()
+                        raise lock.locked_error(str(e).splitlines()[0]) from None
+                    lock.release()
+                    raise EngineError(f"opening {path.name}: {e}") from e
             engine = cls(backend, lock=None if read_only else lock)
         else:
             lock = WorkspaceLock(workspace_dir / "spark-tables.lock")

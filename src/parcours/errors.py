@@ -93,3 +93,9 @@ class AuthError(ParcoursError):
     """The caller is not authenticated or lacks the scope for personal data."""
 
     code = "unauthorized"
+
+
+class ForbiddenError(AuthError):
+    """The caller is authenticated but its key lacks the scope the request needs."""
+
+    code = "forbidden"

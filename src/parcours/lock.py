@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -28,13 +29,24 @@ class WorkspaceLock:
         self.path = path
         self._fd: int | None = None
 
-    def acquire(self) -> WorkspaceLock:
+    def acquire(self, wait_for_service: float = 0) -> WorkspaceLock:
+        """Take the lock, or raise the error naming its holder.
+
+        While ``parcours serve`` holds it (a load, a read), wait up to ``wait_for_service``
+        seconds for its turn to end instead of failing at once.
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise self.locked_error() from None
+        deadline = time.monotonic() + wait_for_service
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline and self.held_by_service():
+                    time.sleep(0.05)
+                    continue
+                os.close(fd)
+                raise self.locked_error() from None
         started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n{started}\n{command_line()}\n".encode())
@@ -64,6 +76,11 @@ class WorkspaceLock:
             return None
         finally:
             os.close(fd)
+
+    def held_by_service(self) -> bool:
+        """Whether the holder is ``parcours serve``, whose turns on the warehouse are short."""
+        holder = self.holder()
+        return holder is not None and holder.startswith("'parcours serve")
 
     def locked_error(self, detail: str | None = None) -> UserInputError:
         holder = self.holder()

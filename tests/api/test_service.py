@@ -1,0 +1,432 @@
+"""A real ``parcours serve`` on a loopback port, driven by the official Segment client,
+httpx for single calls and raw requests for gzip, auth forms, limits and bad input."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from parcours.api.keys import create_key
+from parcours.cli import main
+
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cli(ws: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "parcours", *args, "-w", str(ws)],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def _sql(ws: Path, query: str) -> list[dict]:
+    done = _cli(ws, "sql", query, "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+class Server:
+    def __init__(self, ws: Path) -> None:
+        self.ws = ws
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "parcours", "serve", "--port", str(self.port), "-w", str(ws)],
+            env=ENV,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/v1/health").status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise AssertionError("server did not start")
+
+    def wait_loaded(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if httpx.get(f"{self.url}/v1/health").json()["log_bytes"] == 0:
+                return
+            time.sleep(0.2)
+        raise AssertionError("the log was not loaded")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+@pytest.fixture
+def ws(tmp_path):
+    assert main(["init", str(tmp_path / "ws")]) == 0
+    return tmp_path / "ws"
+
+
+@pytest.fixture
+def server(ws):
+    s = Server(ws)
+    yield s
+    s.stop()
+
+
+def _key(ws: Path, scope: str = "write", source: str = "web") -> str:
+    return create_key(ws, source, scope)[0]
+
+
+ORDER = {
+    "type": "track",
+    "userId": "u1",
+    "event": "Order Completed",
+    "messageId": "m-order",
+    "timestamp": "2026-03-01T10:00:00Z",
+    "properties": {
+        "order_id": "o1",
+        "total": 25,
+        "products": [
+            {"sku": "s1", "price": 10, "quantity": 2},
+            {"product_id": "s2", "price": 5},
+        ],
+    },
+}
+
+
+def test_official_client_identify_and_order_land_in_the_canonical_tables(ws, server):
+    import segment.analytics as analytics
+
+    client = analytics.Client(
+        write_key=_key(ws), host=server.url, sync_mode=True, max_retries=0, gzip=True
+    )
+    client.identify(
+        "u1",
+        {"email": "Ann@Example.com", "firstName": "Ann", "consents": {"email": True}},
+        anonymous_id="a1",
+    )
+    client.track("u1", "Order Completed", ORDER["properties"])
+    client.track(anonymous_id="a1", event="Product Viewed", properties={"sku": "s1"})
+    client.track("u1", "Order Refunded", {"order_id": "o1"})
+    client.page("u1", name="Home", properties={"url": "https://shop.example/"})
+    client.alias("a2", "u1")
+    client.flush()
+    server.wait_loaded()
+    assert _sql(ws, "select source, source_id, email, first_name from customers") == [
+        {"source": "web", "source_id": "u1", "email": "ann@example.com", "first_name": "Ann"}
+    ]
+    assert _sql(ws, "select order_id, customer_id, channel, total_amount, status from orders") == [
+        {
+            "order_id": "o1",
+            "customer_id": "u1",
+            "channel": "web",
+            "total_amount": 25.0,
+            "status": "returned",
+        }
+    ]
+    lines = _sql(ws, "select line_no, sku, quantity, amount from order_lines order by line_no")
+    assert lines == [
+        {"line_no": 1, "sku": "s1", "quantity": 2.0, "amount": 20.0},
+        {"line_no": 2, "sku": "s2", "quantity": 1.0, "amount": 5.0},
+    ]
+    events = _sql(ws, "select type, customer_id, anonymous_id, sku, url from events order by type")
+    assert [e["type"] for e in events] == ["alias", "identify", "page_view", "product_view"]
+    assert events[0]["anonymous_id"] == "a2" and events[0]["customer_id"] == "u1"
+    assert events[2]["url"] == "https://shop.example/"
+    assert events[3]["sku"] == "s1"
+    # The order is the purchase touchpoint: no second purchase event.
+    assert _sql(ws, "select channel, granted from consents") == [
+        {"channel": "email", "granted": True}
+    ]
+
+
+def test_auth_forms_gzip_and_single_calls(ws, server):
+    key = _key(ws)
+    msg = {"type": "track", "userId": "u1", "event": "Signed Up"}
+    forms = [
+        {"headers": {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}},
+        {"headers": {"Authorization": "Basic " + base64.b64encode(key.encode()).decode()}},
+        {"headers": {"Authorization": f"Bearer {key}"}},
+        {"body": {"writeKey": key}},
+    ]
+    for i, form in enumerate(forms):
+        body = {"batch": [{**msg, "messageId": f"auth-{i}"}], **form.get("body", {})}
+        r = httpx.post(f"{server.url}/v1/batch", json=body, headers=form.get("headers"))
+        assert r.status_code == 200, r.text
+    packed = gzip.compress(
+        json.dumps({"batch": [{**msg, "messageId": "gz"}], "writeKey": key}).encode()
+    )
+    r = httpx.post(
+        f"{server.url}/v1/batch",
+        content=packed,
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 200, r.text
+    r = httpx.post(f"{server.url}/v1/track", json={**msg, "messageId": "single"}, auth=(key, ""))
+    assert r.status_code == 200
+    r = httpx.post(f"{server.url}/v1/batch", json={"batch": [msg]}, auth=("pk_write_wrong", ""))
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    read_key = _key(ws, "read")
+    r = httpx.post(f"{server.url}/v1/batch", json={"batch": [msg]}, auth=(read_key, ""))
+    assert r.status_code == 403 and set(r.json()) == {"code", "message"}
+    server.wait_loaded()
+    ids = {e["event_id"] for e in _sql(ws, "select event_id from events")}
+    assert ids == {"auth-0", "auth-1", "auth-2", "auth-3", "gz", "single"}
+
+
+def test_limits_refuse_the_whole_request_naming_the_item(ws, server):
+    key = _key(ws)
+    ok = {"type": "track", "userId": "u", "event": "E"}
+    big = {**ok, "properties": {"x": "a" * 33 * 1024}}
+    r = httpx.post(f"{server.url}/v1/batch", json={"batch": [ok, big]}, auth=(key, ""))
+    assert r.status_code == 400 and r.json()["code"] == "event_too_large"
+    assert "batch[1]" in r.json()["message"]
+    r = httpx.post(f"{server.url}/v1/batch", json={"batch": [ok] * 2501}, auth=(key, ""))
+    assert r.status_code == 400 and r.json()["code"] == "batch_too_large"
+    many = [{**ok, "properties": {"x": "a" * 30 * 1024}}] * 20
+    r = httpx.post(f"{server.url}/v1/batch", json={"batch": many}, auth=(key, ""))
+    assert r.status_code == 400 and r.json()["code"] == "request_too_large"
+    r = httpx.post(f"{server.url}/v1/batch", content=b"{not json", auth=(key, ""))
+    assert r.status_code == 400 and r.json()["code"] == "invalid_json"
+    assert httpx.get(f"{server.url}/v1/health").json()["log_bytes"] == 0  # nothing written
+
+
+def test_invalid_items_are_quarantined_and_valid_ones_kept_deduplicated(ws, server):
+    key = _key(ws)
+    items = [
+        {
+            "type": "track",
+            "userId": "u1",
+            "event": "Product Added",
+            "messageId": "ok1",
+            "unknown": {"x": 1},
+            "properties": None,
+            "timestamp": "2026-03-01 10:00:00+01:00",
+        },
+        {"type": "track", "userId": "u1", "messageId": "no-event"},
+        {"type": "identify", "messageId": "no-id", "traits": {"email": "x@y.z"}},
+        {"type": "group", "userId": "u1", "messageId": "no-group"},
+        {"type": "alias", "userId": "u1", "messageId": "no-previous"},
+    ]
+    body = {"batch": items, "sentAt": "2026-03-01T09:00:10Z", "context": {"ip": "1.2.3.4"}}
+    r = httpx.post(f"{server.url}/v1/batch", json=body, auth=(key, ""))
+    assert r.status_code == 200 and r.json()["kept"] == 1 and r.json()["quarantined"] == 4
+    r = httpx.post(f"{server.url}/v1/batch", json=body, auth=(key, ""))
+    assert r.json()["duplicates"] == 5
+    server.wait_loaded()
+    rows = _sql(ws, "select event_id, type from events")
+    assert rows == [{"event_id": "ok1", "type": "add_to_cart"}]
+    reasons = sorted(q["reasons"] for q in _sql(ws, "select reasons from quarantine"))
+    assert reasons == [
+        "event: missing",
+        "groupId: missing",
+        "previousId: missing",
+        "userId or anonymousId: missing",
+    ]
+
+
+def test_clock_skew_is_corrected_with_sent_at(ws, server):
+    key = _key(ws)
+    # The device's clock is 1 hour behind: sent 10 s after the event by its own clock.
+    body = {
+        "batch": [
+            {
+                "type": "track",
+                "userId": "u",
+                "event": "Product Viewed",
+                "messageId": "sk",
+                "timestamp": "2020-01-01T00:00:00Z",
+            }
+        ],
+        "sentAt": "2020-01-01T00:00:10Z",
+    }
+    before = time.time()
+    assert httpx.post(f"{server.url}/v1/batch", json=body, auth=(key, "")).status_code == 200
+    server.wait_loaded()
+    (row,) = _sql(ws, "select epoch(occurred_at) as t from events")
+    assert before - 10 - 2 <= row["t"] <= time.time() - 10 + 2
+
+
+def _configure(ws: Path, **service) -> None:
+    (ws / "parcours.yaml").write_text(yaml.safe_dump({"service": service}))
+
+
+def test_kill_9_right_after_a_200_loses_nothing(ws):
+    _configure(ws, load_interval_seconds=3600)  # the loader never runs before the kill
+    key = _key(ws)
+    server = Server(ws)
+    ids = [f"k{i}" for i in range(50)]
+    for i in range(0, 50, 10):
+        batch = [
+            {"type": "track", "userId": "u", "event": "Product Viewed", "messageId": m}
+            for m in ids[i : i + 10]
+        ]
+        r = httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(key, ""))
+        assert r.status_code == 200
+    server.kill()
+    _configure(ws, load_interval_seconds=0.5)
+    server = Server(ws)  # a new server loads what the killed one acknowledged
+    try:
+        server.wait_loaded()
+        assert sorted(r["event_id"] for r in _sql(ws, "select event_id from events")) == sorted(ids)
+    finally:
+        server.stop()
+
+
+def test_back_pressure_answers_429_with_retry_after(ws):
+    _configure(ws, max_log_mb=0.001, load_interval_seconds=3600)
+    key = _key(ws)
+    server = Server(ws)
+    try:
+        batch = [{"type": "track", "userId": "u", "event": "E", "properties": {"x": "a" * 600}}]
+        codes = [
+            httpx.post(
+                f"{server.url}/v1/batch",
+                json={"batch": [{**batch[0], "messageId": str(i)}]},
+                auth=(key, ""),
+            ).status_code
+            for i in range(3)
+        ]
+        assert codes[0] == 200 and codes[-1] == 429
+        r = httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(key, ""))
+        assert r.headers["Retry-After"] == "5" and r.json()["code"] == "too_many_requests"
+    finally:
+        server.stop()
+
+
+def test_cli_reads_and_writes_the_workspace_while_serving(ws, server, tmp_path):
+    key = _key(ws)
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,customer_id,ordered_at,channel,total_amount\nS1,c1,2026-01-05,store,12\n"
+    )
+    for i in range(20):
+        batch = [{"type": "track", "userId": "u", "event": "Product Viewed", "messageId": f"c{i}"}]
+        assert (
+            httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(key, "")).status_code
+            == 200
+        )
+        if i == 5:
+            done = _cli(ws, "ingest", "orders", str(orders))
+            assert done.returncode == 0, done.stderr
+        if i == 10:
+            done = _cli(ws, "sql", "select count(*) from events")
+            assert done.returncode == 0 and "locked" not in done.stderr
+    server.wait_loaded()
+    assert len(_sql(ws, "select event_id from events")) == 20
+    assert _sql(ws, "select order_id from orders") == [{"order_id": "S1"}]
+
+
+def test_profile_routes_need_a_read_key(ws, server):
+    write, read = _key(ws), _key(ws, "read")
+    r = httpx.get(f"{server.url}/v1/profiles/x", headers={"Authorization": f"Bearer {write}"})
+    assert r.status_code == 403
+    r = httpx.get(f"{server.url}/v1/profiles/x")
+    assert r.status_code == 401
+    r = httpx.get(f"{server.url}/v1/profiles/x", headers={"Authorization": f"Bearer {read}"})
+    assert r.status_code == 404 and set(r.json()) == {"code", "message"}
+    assert httpx.get(f"{server.url}/openapi.json").json()["paths"]["/v1/batch"]
+
+
+def test_profile_lookup_and_timeline_after_resolve(ws, server):
+    write, read = _key(ws), _key(ws, "read")
+    batch = [
+        {
+            "type": "identify",
+            "userId": "u1",
+            "anonymousId": "a1",
+            "messageId": "i1",
+            "traits": {"email": "ann@example.com", "firstName": "Ann"},
+            "timestamp": "2026-03-01T10:00:00Z",
+        },
+        {
+            "type": "track",
+            "anonymousId": "a1",
+            "event": "Product Viewed",
+            "messageId": "v1",
+            "properties": {"sku": "s1"},
+            "timestamp": "2026-03-01T09:00:00Z",
+        },
+        {**ORDER, "timestamp": "2026-03-01T11:00:00Z"},
+    ]
+    assert (
+        httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(write, "")).status_code
+        == 200
+    )
+    server.wait_loaded()
+    done = _cli(ws, "resolve")  # a command writing the workspace while it is served
+    assert done.returncode == 0, done.stderr
+    auth = {"Authorization": f"Bearer {read}"}
+    r = httpx.get(f"{server.url}/v1/profiles", params={"email": "ANN@example.com"}, headers=auth)
+    assert r.status_code == 200, r.text
+    found = r.json()
+    assert found["identifiers"] == [{"source": "web", "source_id": "u1", "method": "single"}]
+    assert found["golden_record"]["first_name"] == "Ann"
+    key = found["customer_key"]
+    r = httpx.get(f"{server.url}/v1/profiles/{key}/timeline", params={"limit": 2}, headers=auth)
+    rows = r.json()["data"]
+    # The anonymous view is the person's once the identify linked the visitor.
+    assert [t["touchpoint"] for t in rows] == ["product_view", "identify"]
+    r = httpx.get(f"{server.url}/v1/profiles/{key}/timeline", params={"offset": 2}, headers=auth)
+    assert [t["touchpoint"] for t in r.json()["data"]] == ["order"]
+    log = (ws / "service" / "access.log").read_text()
+    assert key in log and "ann@example.com" not in log.lower()
+    admin = _key(ws, "admin")
+    r = httpx.get(f"{server.url}/v1/privacy/{key}/export", params={}, headers=auth)
+    assert r.status_code == 403  # a read key may not make privacy requests
+    r = httpx.get(
+        f"{server.url}/v1/privacy/{key}/export", headers={"Authorization": f"Bearer {admin}"}
+    )
+    tables = r.json()["tables"]
+    assert [c["email"] for c in tables["customers"]] == ["ann@example.com"]
+    assert [o["order_id"] for o in tables["orders"]] == ["o1"]
+    assert sorted(e["event_id"] for e in tables["events"]) == ["i1"]
+    assert {e["event_id"] for e in tables["customer_events"]} == {"i1", "v1"}
+    done = _cli(ws, "privacy", "export", "web:u1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["tables"] == tables
+    done = _cli(ws, "privacy", "export", "nobody@example.com")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_openapi_fuzzing_finds_no_500(ws, server):
+    read = _key(ws, "read")
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            f"{server.url}/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "20",
+            "-H",
+            f"Authorization: Bearer {read}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
