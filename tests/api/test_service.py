@@ -332,7 +332,7 @@ def test_cli_reads_and_writes_the_workspace_while_serving(ws, server, tmp_path):
             done = _cli(ws, "ingest", "orders", str(orders))
             assert done.returncode == 0, done.stderr
         if i == 10:
-            done = _cli(ws, "sql", "select count(*) from events")
+            done = _cli(ws, "sql", "select count(*) from orders")
             assert done.returncode == 0 and "locked" not in done.stderr
     server.wait_loaded()
     assert len(_sql(ws, "select event_id from events")) == 20
