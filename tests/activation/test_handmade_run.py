@@ -93,3 +93,40 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_
     }
     run_plans(ws, AS_OF)
     assert ws.engine.execute(ws.engine.table(CRM_ACTIONS.name).count()) == 4
+
+
+def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
+    from parcours.activation.plans import Day, candidates
+    from parcours.schema import CUSTOMER_ORDERS
+
+    ws = make_workspace()
+    plan = ws.config.plans.scenarios["winback"].model_copy(
+        update={
+            "trigger": ws.config.plans.scenarios["winback"].trigger.model_copy(
+                update={"min_days": 0, "factor": 2.0}
+            )
+        }
+    )
+    with ws.engine.batch():
+        load(
+            ws,
+            CUSTOMER_ORDERS,
+            [
+                # E: gaps of 10, 10 and 100 days: median 10, mean 40; silent 30 days.
+                order("E", "e1", ts("2025-01-01"), "web", 10.0),
+                order("E", "e2", ts("2025-01-11"), "web", 10.0),
+                order("E", "e3", ts("2025-01-21"), "web", 10.0),
+                order("E", "e4", ts("2025-05-01"), "web", 10.0),
+                # F: gaps of 10 and 50 days: median 30; silent 30 days, not lapsing.
+                order("F", "f1", ts("2025-03-12"), "web", 10.0),
+                order("F", "f2", ts("2025-03-22"), "web", 10.0),
+                order("F", "f3", ts("2025-05-11"), "web", 10.0),
+            ],
+        )
+        load(ws, CUSTOMER_PROFILE, [profile(k) for k in "EF"])
+    day = Day.of(dt.date(2025, 5, 31), ws.config)
+    got = ws.engine.to_pyarrow(
+        candidates(ws.engine, "winback", plan, day, ws.config, ws.engine.table("customer_profile"))
+    ).to_pylist()
+    # E: silent 30 days + the day > 2 x 10 -> lapsing; F: 21 days < 2 x 30 -> not.
+    assert [(r[CUSTOMER_KEY], r["occurrence"]) for r in got] == [("E", "last:2025-05-01")]

@@ -16,6 +16,7 @@ from parcours.config import Config, PlanConfig, TriggerConfig
 from parcours.engine import Engine
 from parcours.errors import MissingInputError, UserInputError
 from parcours.facts import end_of, purchases
+from parcours.metrics.profile import span_days
 from parcours.metrics.seasons import festive_periods
 from parcours.schema import (
     CUSTOMER_CATEGORIES,
@@ -110,14 +111,20 @@ def _no_second_purchase(engine: Engine, trig: TriggerConfig, day: Day, config: C
     return _out(b, "first:" + b.first_at.date().cast("string"))
 
 
+def _usual_intervals(engine: Engine, as_of: dt.date) -> ibis.Table:
+    """Per buyer, as of the day: the last purchase and the median gap between two purchases."""
+    p = purchases(engine, as_of)
+    w = ibis.window(group_by=p[CUSTOMER_KEY], order_by=[p.ordered_at, p.order_id])
+    g = p.mutate(gap=span_days(p.ordered_at, p.ordered_at.lag().over(w)))
+    return g.group_by(CUSTOMER_KEY).aggregate(last_at=g.ordered_at.max(), interval=g.gap.median())
+
+
 def _lapsing(engine: Engine, trig: TriggerConfig, day: Day, config: Config):
-    b = _buyers(engine, day.as_of)
-    gap = (b.last_at.epoch_seconds() - b.first_at.epoch_seconds()) / 86400
-    b = b.mutate(interval=ibis.ifelse(b.orders > 1, gap / (b.orders - 1), None))
+    b = _usual_intervals(engine, day.as_of)
     # A one-time buyer's usual interval is the population's.
-    typical = b.filter(b.interval.notnull()).aggregate(typical=b.interval.median())
+    typical = b.aggregate(typical=b.interval.median())
     b = b.cross_join(typical)
-    silence = (end_of(day.as_of).epoch_seconds() - b.last_at.epoch_seconds()) / 86400
+    silence = span_days(end_of(day.as_of), b.last_at)
     limit = ibis.greatest(
         trig.factor * ibis.coalesce(b.interval, b.typical, ibis.literal(90.0)), trig.min_days
     )
