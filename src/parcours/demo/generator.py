@@ -26,6 +26,7 @@ from parcours.demo.aftersales import (
     repurchase_counts,
 )
 from parcours.demo.behaviours import BEHAVIOURS, IDENTITY_NOISE
+from parcours.demo.campaigns import plant_winback, write_sends
 from parcours.demo.catalogue import Catalogue
 from parcours.demo.chunk import Chunk, Totals, first_time
 from parcours.demo.columns import Columns
@@ -232,6 +233,7 @@ def _generate_chunk(
     o = o.take(apply_moment_of_truth(rng, o, p))
     for key, value in repurchase_counts(o, days).items():
         totals.add(f"mot_{key}", value)
+    o, sends = plant_winback(rng.spawn(1)[0], o, p, cal)
     n_person_orders = o.rows
     anon = make_anonymous_orders(rng, int(np.sum(o["channel"] == STORE)), cal)
     for name, values in o.items():
@@ -377,6 +379,7 @@ def _generate_chunk(
         files=files,
     )
     write_chunk(rng, chunk)
+    write_sends(chunk, sends)
     write_truth_chunk(truth, chunk)
     totals.records += sum(src.records.rows for src in chunk.records.values())
     totals.consents += sum(c.rows for c in chunk.consents.values())

@@ -552,6 +552,7 @@ def open_files(out_dir: Path) -> dict[str, NativeFile]:
         ("app_consents", "app/push_consents.jsonl", "consents", "app", {}),
         ("web_events", "web/events.jsonl", "events", "web", {}),
         ("web_deliveries", "web/deliveries.jsonl", "events", "web", {}),
+        ("web_campaigns", "web/campaigns.jsonl", "events", "web", {}),
         ("app_events", "app/events.jsonl", "events", "app", {}),
         ("emailing_events", "emailing/activity.jsonl", "events", "emailing", {}),
         ("service_events", "service/events.jsonl", "events", "service", {}),

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from parcours.demo import formats, names
+from parcours.demo import campaigns, formats, names
 from parcours.demo.behaviours import (
     MOMENT_OF_TRUTH,
     ORDER_CHANNELS,
@@ -359,6 +359,7 @@ def planted_summary(
                 for case in ("late", "on_time", "unresolved", "resolved")
             },
         },
+        "winback_history": campaigns.summary(s),
         "revenue_per_customer": {
             "multichannel": _ratio(s, "persons_multichannel_revenue", "persons_multichannel_n"),
             "monochannel": _ratio(s, "persons_monochannel_revenue", "persons_monochannel_n"),
