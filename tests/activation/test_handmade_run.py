@@ -1,9 +1,18 @@
 """A hand-made warehouse: welcome and win-back decided by hand, consent, rerun, priority."""
 
+import csv
 import datetime as dt
 
 from parcours.activation import run_plans
-from parcours.schema import CRM_ACTIONS, CUSTOMER_CONSENTS, CUSTOMER_KEY, CUSTOMER_PROFILE
+from parcours.schema import (
+    CRM_ACTIONS,
+    CUSTOMER_CONSENTS,
+    CUSTOMER_KEY,
+    CUSTOMER_ORDERS,
+    CUSTOMER_PROFILE,
+    CUSTOMERS_GOLDEN,
+)
+from tests.engines import count, rows
 from tests.metrics.handmade import load, order, ts
 
 AS_OF = dt.date(2025, 6, 30)
@@ -35,31 +44,32 @@ def consent(key, channel, granted, day="2025-01-01"):
     }
 
 
-def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_workspace):
-    ws = make_workspace(
-        plans={
-            "scenarios": {
-                "welcome": {
-                    "trigger": {"kind": "first_purchase", "days": 1},
-                    "priority": 2,
-                    "holdout_share": 0.0,
-                    "subject": {"en": "Hi"},
-                },
-                "winback": {
-                    "trigger": {"kind": "lapsing", "min_days": 60},
-                    "priority": 1,
-                    "holdout_share": 0.0,
-                    "subject": {"en": "Back"},
-                },
-            }
-        }
-    )
-    from parcours.schema import CUSTOMER_ORDERS
+TWO_PLANS = {
+    "scenarios": {
+        "welcome": {
+            "trigger": {"kind": "first_purchase", "days": 1},
+            "priority": 2,
+            "holdout_share": 0.0,
+            "subject": {"en": "Hi", "fr": "Bonjour"},
+            "body": {"en": "Hello {{ first_name }}", "fr": "Bonjour {{ first_name }}"},
+        },
+        "winback": {
+            "trigger": {"kind": "lapsing", "min_days": 60},
+            "priority": 1,
+            "holdout_share": 0.0,
+            "subject": {"en": "Back"},
+        },
+    }
+}
 
+
+def hand_made_world(make_workspace, engine="duckdb"):
+    """A new (A), a lapsing (B), a new without consent (C) and a new opted out (D) person."""
+    ws = make_workspace(engine, plans=TWO_PLANS)
     with ws.engine.batch():
         load(
             ws,
-            CUSTOMER_ORDERS.__class__(**{**CUSTOMER_ORDERS.__dict__}),
+            CUSTOMER_ORDERS,
             [
                 order("A", "1", ts("2025-06-29"), "web", 10.0),  # new yesterday: welcome
                 order("B", "2", ts("2025-01-10"), "web", 10.0),  # silent 171 days: win-back
@@ -69,6 +79,21 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_
             ],
         )
         load(ws, CUSTOMER_PROFILE, [profile(k) for k in "ABCD"])
+        load(
+            ws,
+            CUSTOMERS_GOLDEN,
+            [
+                {
+                    CUSTOMER_KEY: k,
+                    "first_name": name,
+                    "email": f"{k.lower()}@example.fr",
+                    "country": country,
+                    "records": 1,
+                    "sources": "pos",
+                }
+                for k, name, country in (("A", "Inès", "FR"), ("B", "Bob", "GB"))
+            ],
+        )
         # customer_consents holds each person's latest decision: D's is an e-mail opt-out.
         load(
             ws,
@@ -79,11 +104,17 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_
                 consent("D", "email", False, "2025-03-01"),
             ],
         )
+    return ws
+
+
+def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(
+    make_workspace, engine_name
+):
+    ws = hand_made_world(make_workspace, engine_name)
     run_plans(ws, AS_OF)
-    j = ws.engine.execute(ws.engine.table(CRM_ACTIONS.name).order_by(CUSTOMER_KEY))
     got = {
         (r[CUSTOMER_KEY], r["plan"]): (r["status"], r["reason"], r["channel"])
-        for r in j.to_dict("records")
+        for r in rows(ws, CRM_ACTIONS.name)
     }
     assert got == {
         ("A", "welcome"): ("decided", None, "email"),
@@ -92,12 +123,11 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(make_
         ("D", "welcome"): ("suppressed", "no_consent", None),
     }
     run_plans(ws, AS_OF)
-    assert ws.engine.execute(ws.engine.table(CRM_ACTIONS.name).count()) == 4
+    assert count(ws, CRM_ACTIONS.name) == 4
 
 
 def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
     from parcours.activation.plans import Day, candidates
-    from parcours.schema import CUSTOMER_ORDERS
 
     ws = make_workspace()
     plan = ws.config.plans.scenarios["winback"].model_copy(
@@ -130,3 +160,23 @@ def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
     ).to_pylist()
     # E: silent 30 days + the day > 2 x 10 -> lapsing; F: 21 days < 2 x 30 -> not.
     assert [(r[CUSTOMER_KEY], r["occurrence"]) for r in got] == [("E", "last:2025-05-01")]
+
+
+def test_send_exports_one_csv_row_per_decided_email_ready_to_import(make_workspace):
+    ws = hand_made_world(make_workspace)
+    report = run_plans(ws, AS_OF, send=True)
+    assert (report.sent, report.failed) == (2, 0)
+    with (ws.dir / "exports" / "crm_email.csv").open(encoding="utf-8", newline="") as f:
+        got = sorted(csv.DictReader(f), key=lambda r: r["to"])
+    assert [(r["to"], r["plan"], r["language"], r["subject"]) for r in got] == [
+        ("a@example.fr", "welcome", "fr", "Bonjour"),
+        ("b@example.fr", "winback", "en", "Back"),
+    ]
+    assert got[0]["body"] == "Bonjour Inès"
+    journal = {r["action_id"]: r for r in rows(ws, CRM_ACTIONS.name)}
+    assert {r["message_id"] for r in got} <= set(journal)
+    assert all(journal[r["message_id"]]["status"] == "sent" for r in got)
+    # Sending again exports nothing twice.
+    run_plans(ws, AS_OF, send=True)
+    with (ws.dir / "exports" / "crm_email.csv").open(encoding="utf-8", newline="") as f:
+        assert len(list(csv.DictReader(f))) == 2

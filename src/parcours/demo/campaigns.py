@@ -5,8 +5,8 @@ customers (silent beyond twice their median gap between purchases, at least 60 d
 most a year, and not drawn in the last 90 days), held out 10% at random and sent the others
 a win-back. A send adds ``uplift`` to the 30-day reactivation: among the treated who would
 not have bought again within 30 days, exactly ``round(uplift x treated)`` of those able to
-respond are given an order within the 30 days. Planted lapsing, festive and tourist
-customers and those who left after a bad experience never respond, so their truth holds.
+respond are given an order within the 30 days. Planted lapsing, festive, tourist and promo
+hunting customers and those who left after a bad experience never respond: their truth holds.
 
 Each send and each held-out person is an ordinary ``campaign_send`` event of the web shop
 whose properties name the ``plan`` and the ``group``, as a retailer's own past campaigns
@@ -46,7 +46,7 @@ class WinbackHistory:
     holdout_share: float = 0.10
     measure_days: float = 30.0
     uplift: float = 0.08
-    never_respond: tuple[str, ...] = ("lapsing", "festive", "tourist")
+    never_respond: tuple[str, ...] = ("lapsing", "festive", "tourist", "promo_hunter")
 
 
 WINBACK = WinbackHistory()
