@@ -5,8 +5,9 @@ customers (silent beyond twice their median gap between purchases, at least 60 d
 most a year, and not drawn in the last 90 days), held out 10% at random and sent the others
 a win-back. A send adds ``uplift`` to the 30-day reactivation: among the treated who would
 not have bought again within 30 days, exactly ``round(uplift x treated)`` of those able to
-respond are given an order within the 30 days. Planted lapsing, festive, tourist and promo
-hunting customers and those who left after a bad experience never respond: their truth holds.
+respond are given an order within the 30 days. Planted lapsing, festive, tourist, promo
+hunting and multichannel customers (whose channel mix is planted) and those who left after a
+bad experience never respond: their truth holds.
 
 Each send and each held-out person is an ordinary ``campaign_send`` event of the web shop
 whose properties name the ``plan`` and the ``group``, as a retailer's own past campaigns
@@ -46,7 +47,13 @@ class WinbackHistory:
     holdout_share: float = 0.10
     measure_days: float = 30.0
     uplift: float = 0.08
-    never_respond: tuple[str, ...] = ("lapsing", "festive", "tourist", "promo_hunter")
+    never_respond: tuple[str, ...] = (
+        "lapsing",
+        "festive",
+        "tourist",
+        "promo_hunter",
+        "multichannel",
+    )
 
 
 WINBACK = WinbackHistory()
@@ -54,7 +61,7 @@ WINBACK = WinbackHistory()
 
 def wave_times(cal: Calendar, spec: WinbackHistory = WINBACK) -> np.ndarray:
     """Send times of the waves: Tuesdays at 10:00 UTC, every ``every_days``."""
-    start = cal.days - spec.first_days_before_end
+    start = max(cal.days - spec.first_days_before_end, 0)
     first = start + (1 - (cal.start + timedelta(days=start)).weekday()) % 7
     days = np.arange(first, cal.days - spec.last_days_before_end, spec.every_days)
     return days + 10 / 24
