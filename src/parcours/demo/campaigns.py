@@ -1,13 +1,11 @@
-"""A past win-back programme with a control group and a planted effect.
+"""A past win-back programme with a control group and a planted uplift.
 
 Every four weeks from the fifth month of the history on, the web shop drew its lapsing online
 customers (silent beyond twice their median gap between purchases, at least 60 days, at
-most a year, and not drawn in the last 90 days), held out 10% at random and sent the others
-a win-back. A send adds ``uplift`` to the 30-day reactivation: among the treated who would
-not have bought again within 30 days, exactly ``round(uplift x treated)`` of those able to
-respond are given an order within the 30 days. Planted lapsing, festive, tourist, promo
-hunting and multichannel customers (whose channel mix is planted) and those who left after a
-bad experience never respond: their truth holds.
+most a year, and not drawn in the last 90 days) and held 10% of them out. The demo's purchases
+are left exactly as drawn; the holdout is drawn among those who bought again within 30 days
+and those who did not in the proportions that make the treated reactivate ``uplift`` (8
+points) more than the held out, as a campaign with that effect would show.
 
 Each send and each held-out person is an ordinary ``campaign_send`` event of the web shop
 whose properties name the ``plan`` and the ``group``, as a retailer's own past campaigns
@@ -24,7 +22,7 @@ import pyarrow as pa
 
 from parcours.demo import formats
 from parcours.demo.columns import Columns
-from parcours.demo.people import BEHAVIOUR_NAMES, hex_ids
+from parcours.demo.people import hex_ids
 from parcours.demo.purchases import APP, WEB
 from parcours.demo.seasons import Calendar
 from parcours.demo.sources import segment_objects
@@ -47,13 +45,6 @@ class WinbackHistory:
     holdout_share: float = 0.10
     measure_days: float = 30.0
     uplift: float = 0.08
-    never_respond: tuple[str, ...] = (
-        "lapsing",
-        "festive",
-        "tourist",
-        "promo_hunter",
-        "multichannel",
-    )
 
 
 WINBACK = WinbackHistory()
@@ -80,39 +71,33 @@ def _group_median(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
 
 
 def plant_winback(
-    rng: np.random.Generator, o: Columns, p: Columns, cal: Calendar, spec: WinbackHistory = WINBACK
-) -> tuple[Columns, Columns]:
-    """Draw the programme's waves and add the orders its sends cause.
+    rng: np.random.Generator, o: Columns, cal: Calendar, spec: WinbackHistory = WINBACK
+) -> Columns:
+    """Draw the programme's waves and their groups.
 
     Parameters
     ----------
     rng : numpy.random.Generator
-        Random source.
+        Random source (used for nothing else, so the rest of the demo is as without it).
     o : Columns
         Orders of people, sorted by person and time (``status`` 0 is completed).
-    p : Columns
-        The people.
     cal : Calendar
         The history.
 
     Returns
     -------
-    orders : Columns
-        ``o`` with the caused orders, sorted by person and time, ranks renumbered.
-    sends : Columns
-        ``person``, ``t``, ``wave`` and ``group`` (0 treated, 1 holdout) of each draw, with
-        ``converted`` (a purchase within ``measure_days``, caused ones included).
+    Columns
+        ``person``, ``t``, ``wave``, ``group`` (0 treated, 1 holdout) and ``converted`` (a
+        purchase within ``measure_days``) of each draw.
     """
-    n = p.rows
     done = o["status"] == 0
     person, t = o["person"][done], o["t"][done]
+    n = int(person.max()) + 1 if len(person) else 0
     online = np.isin(o["channel"][done], (WEB, APP))
     gap = np.diff(t, prepend=np.nan)
     gap[np.r_[True, person[1:] != person[:-1]]] = np.nan
-    mute = np.isin(p["behaviour"], [BEHAVIOUR_NAMES.index(b) for b in spec.never_respond])
-    mute |= np.isfinite(p["churn_t"])
     last_drawn = np.full(n, -np.inf)
-    sends, added = [], []
+    sends = []
     for wave, when in enumerate(wave_times(cal, spec)):
         before = t < when
         last_t = np.full(n, -np.inf)
@@ -131,61 +116,38 @@ def plant_winback(
             & (when - last_drawn >= spec.cooldown_days)
         )
         last_drawn[drawn] = when
-        held = rng.random(len(drawn)) < spec.holdout_share
-        after = (t > when) & (t <= when + spec.measure_days)
         bought = np.zeros(n, bool)
-        bought[person[after]] = True
-        treated = drawn[~held]
-        can = treated[~bought[treated] & ~mute[treated]]
-        k = min(round(spec.uplift * len(treated)), len(can))
-        caused = rng.choice(can, k, replace=False) if k else np.zeros(0, np.int64)
-        added.append((caused, when + 0.5 + rng.random(k) * (spec.measure_days - 1)))
-        converted = bought[drawn]
-        converted[np.isin(drawn, caused)] = True
+        bought[person[(t > when) & (t <= when + spec.measure_days)]] = True
         sends.append(
             Columns(
                 person=drawn,
                 t=np.full(len(drawn), when),
                 wave=np.full(len(drawn), wave, np.int16),
-                group=held.astype(np.int8),
-                converted=converted,
+                group=_holdout(rng, bought[drawn], spec).astype(np.int8),
+                converted=bought[drawn],
             )
         )
-    send_cols = Columns.concat(sends)
-    who = np.concatenate([a[0] for a in added]).astype(np.int64)
-    when = np.concatenate([a[1] for a in added])
-    return _with_orders(o, who, when, cal), send_cols
+    return Columns.concat(sends)
 
 
-def _with_orders(o: Columns, who: np.ndarray, when: np.ndarray, cal: Calendar) -> Columns:
-    """``o`` plus one completed web order per (person, time), a copy of their last web one."""
-    if not len(who):
-        return o
-    idx = np.arange(o.rows)
-    web = (o["channel"] == WEB) | (o["channel"] == APP)
-    key = o["person"] * 1e5 + o["t"]
-    # The latest online order before the new one: the model of the new order.
-    cand = idx[web]
-    pos = np.searchsorted(key[cand], who * 1e5 + when, side="right") - 1
-    model = cand[np.maximum(pos, 0)]
-    new = o.take(model)
-    shift = when - new["t"]
-    new["t"] = when
-    new["delivered_t"] = new["delivered_t"] + shift
-    new["status"] = np.zeros(len(who), np.int8)
-    new["promo"] = cal.window_of(cal.promo, when).astype(new["promo"].dtype)
-    new["festive"] = cal.window_of(cal.festive, when).astype(new["festive"].dtype)
-    new["rate"] = np.zeros(len(who))
-    new["ticket"] = np.zeros(len(who), bool)
-    new["resolved"] = np.zeros(len(who), bool)
-    new["opened_t"] = np.full(len(who), np.nan)
-    new["closed_t"] = np.full(len(who), np.nan)
-    out = Columns.concat([o, new])
-    out = out.take(np.lexsort((out["t"], out["person"])))
-    first = np.r_[0, np.flatnonzero(out["person"][1:] != out["person"][:-1]) + 1]
-    starts = np.repeat(first, np.diff(np.r_[first, out.rows]))
-    out["rank"] = (np.arange(out.rows) - starts).astype(out["rank"].dtype)
-    return out
+def _holdout(rng: np.random.Generator, converted: np.ndarray, spec: WinbackHistory) -> np.ndarray:
+    """A holdout of ``holdout_share`` whose conversion is ``uplift`` below the treated's.
+
+    With a share ``s`` held out and a conversion ``c`` overall, the held out convert at
+    ``x = c - (1 - s) * uplift`` and the treated at ``x + uplift``.
+    """
+    size = len(converted)
+    held = np.zeros(size, bool)
+    if not size:
+        return held
+    k = round(spec.holdout_share * size)
+    x = max(converted.mean() - (1 - spec.holdout_share) * spec.uplift, 0.0)
+    yes, no = np.flatnonzero(converted), np.flatnonzero(~converted)
+    k_yes = min(round(k * x), len(yes))
+    k_no = min(k - k_yes, len(no))
+    held[rng.choice(yes, k_yes, replace=False)] = True
+    held[rng.choice(no, k_no, replace=False)] = True
+    return held
 
 
 def write_sends(ctx, sends: Columns) -> None:
@@ -229,7 +191,7 @@ def write_sends(ctx, sends: Columns) -> None:
 
 def summary(sums: dict) -> dict:
     """The planted programme and its realised groups, for ``planted.json``."""
-    out = {k: v for k, v in asdict(WINBACK).items() if k != "never_respond"}
+    out = asdict(WINBACK)
     for name in GROUPS:
         n = sums.get(f"winback_{name}_n", 0.0)
         out[f"{name}_n"] = int(n)

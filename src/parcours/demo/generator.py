@@ -233,7 +233,7 @@ def _generate_chunk(
     o = o.take(apply_moment_of_truth(rng, o, p))
     for key, value in repurchase_counts(o, days).items():
         totals.add(f"mot_{key}", value)
-    o, sends = plant_winback(rng.spawn(1)[0], o, p, cal)
+    sends = plant_winback(rng.spawn(1)[0], o, cal)
     n_person_orders = o.rows
     anon = make_anonymous_orders(rng, int(np.sum(o["channel"] == STORE)), cal)
     for name, values in o.items():
