@@ -31,8 +31,9 @@ from tests.engines import rows
 
 PER_BEHAVIOUR = 40
 # Off season, the Christmas window (12-01 to 12-24), off season again. Each run costs seconds
-# of query compilation whatever the size, so the runs span weeks, not a year.
-DAYS = (dt.date(2025, 11, 20), dt.date(2025, 12, 31))
+# of query compilation whatever the size, so the runs span five weeks, not a year (about a
+# minute on a quiet machine).
+DAYS = (dt.date(2025, 11, 26), dt.date(2025, 12, 28))
 
 
 def test_evaluate_recovers_the_planted_winback_uplift_within_four_points(demo_world, tmp_path):
@@ -102,11 +103,13 @@ def _contacts(journal: pd.DataFrame) -> pd.DataFrame:
     return journal[journal.status.isin(["decided", "sent"])]
 
 
+@pytest.mark.slow
 def test_a_rerun_of_the_same_day_decides_nothing_new(daily):
     assert daily["rerun_added"] == 0
     assert not daily["journal"].duplicated(["plan", CUSTOMER_KEY, "occurrence"]).any()
 
 
+@pytest.mark.slow
 def test_nobody_exceeds_a_cap_in_any_window_over_weeks_of_daily_runs(daily):
     config = Config().plans
     c = _contacts(daily["journal"])
@@ -127,6 +130,7 @@ def test_nobody_exceeds_a_cap_in_any_window_over_weeks_of_daily_runs(daily):
     assert any(r.startswith("cap_") for r in reasons), reasons
 
 
+@pytest.mark.slow
 def test_nobody_is_contacted_on_a_channel_without_a_granted_consent(daily):
     c = _contacts(daily["journal"])
     cons = daily["consents"]
@@ -141,6 +145,7 @@ def test_nobody_is_contacted_on_a_channel_without_a_granted_consent(daily):
         assert len(latest) == 1 and bool(latest.granted.iloc[0]), (row.plan, row.channel)
 
 
+@pytest.mark.slow
 def test_holdout_shares_are_within_a_99_percent_binomial_interval(daily):
     j = daily["journal"]
     eligible = j[j.status.isin(["decided", "sent", "holdout"])]
@@ -170,6 +175,7 @@ def _lapsing_on(orders: pd.DataFrame, day: dt.date) -> set[str]:
     return set(p.index[(silence > limit) & (silence <= 720)])
 
 
+@pytest.mark.slow
 def test_planted_lapsing_customers_get_the_winback(daily):
     j, behaviour = daily["journal"], daily["behaviour"]
     planted = set(behaviour[behaviour == "lapsing"].index)
@@ -185,6 +191,7 @@ def test_planted_lapsing_customers_get_the_winback(daily):
     assert not regulars & set(j[j.plan == "winback"][CUSTOMER_KEY])
 
 
+@pytest.mark.slow
 def test_festive_customers_get_the_festive_plan_in_season_and_nothing_off_season(daily):
     j, behaviour, profile = daily["journal"], daily["behaviour"], daily["profile"]
     seasonal = set(profile.index[profile.lifecycle_segment == "seasonal"])
