@@ -129,14 +129,12 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(
 def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
     from parcours.activation.plans import Day, candidates
 
-    ws = make_workspace()
-    plan = ws.config.plans.scenarios["winback"].model_copy(
-        update={
-            "trigger": ws.config.plans.scenarios["winback"].trigger.model_copy(
-                update={"min_days": 0, "factor": 2.0}
-            )
+    ws = make_workspace(
+        plans={
+            "scenarios": {"winback": {"trigger": {"kind": "lapsing", "factor": 2, "min_days": 0}}}
         }
     )
+    plan = ws.config.plans.scenarios["winback"]
     with ws.engine.batch():
         load(
             ws,
@@ -147,7 +145,7 @@ def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
                 order("E", "e2", ts("2025-01-11"), "web", 10.0),
                 order("E", "e3", ts("2025-01-21"), "web", 10.0),
                 order("E", "e4", ts("2025-05-01"), "web", 10.0),
-                # F: gaps of 10 and 50 days: median 30; silent 30 days, not lapsing.
+                # F: gaps of 10 and 50 days: median 30; silent 20 days, not lapsing.
                 order("F", "f1", ts("2025-03-12"), "web", 10.0),
                 order("F", "f2", ts("2025-03-22"), "web", 10.0),
                 order("F", "f3", ts("2025-05-11"), "web", 10.0),
