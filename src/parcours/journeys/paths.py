@@ -35,22 +35,32 @@ def runs(timeline: ibis.Table, level: Literal["stage", "touchpoint"] = "stage") 
     -------
     ibis.Table
         ``journey_id``, ``customer_key``, ``run`` (from 1), ``step``, ``started_at`` (first
-        touchpoint of the run), ``ended_at`` (last one) and ``touchpoints``.
+        touchpoint of the run), ``ended_at`` (last one), ``touchpoints``, and ``next_step``
+        and ``next_at`` (the step and start of the next run; null for the last run).
     """
     col = STAGE if level == "stage" else TOUCHPOINT
     t = timeline.filter(timeline[col].notnull())
+    # What comes before and after each touchpoint in one pass (one sort).
     w = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ])
+    nxt = t[col].lead().over(w)
     t = t.mutate(
         new=ibis.ifelse(t[col].lag().over(w) == t[col], 0, 1),
+        last=ibis.ifelse(nxt == t[col], 0, 1),
+        next_step=nxt,
+        next_at=t[OCCURRED_AT].lead().over(w),
     )
     upto = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ], rows=(None, 0))
     t = t.mutate(run=t.new.sum().over(upto))
+    # The last touchpoint of a run says what follows the run.
+    ends = t["last"] == 1
     return t.group_by([JOURNEY_ID, "run"]).aggregate(
         **{CUSTOMER_KEY: t[CUSTOMER_KEY].max()},
         step=t[col].max(),
         started_at=t[OCCURRED_AT].min(),
         ended_at=t[OCCURRED_AT].max(),
         touchpoints=t.count(),
+        next_step=t.next_step.max(where=ends),
+        next_at=t.next_at.max(where=ends),
     )
 
 
@@ -163,11 +173,7 @@ def transitions(r: ibis.Table) -> ibis.Table:
     Returns ``journey_id``, ``customer_key``, ``from_stage``, ``to_stage``, ``started_at``,
     ``ended_at`` and ``days``.
     """
-    w = ibis.window(group_by=r[JOURNEY_ID], order_by=r.run)
-    t = r.mutate(
-        to_stage=r.step.lead().over(w),
-        next_at=r.started_at.lead().over(w),
-    )
+    t = r.mutate(to_stage=r.next_step)
     days = (t.next_at.epoch_seconds() - t.ended_at.epoch_seconds()).cast("float64") / 86400
     inner = t.select(
         JOURNEY_ID,
