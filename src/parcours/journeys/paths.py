@@ -40,6 +40,8 @@ def runs(timeline: ibis.Table, level: Literal["stage", "touchpoint"] = "stage") 
     """
     col = STAGE if level == "stage" else TOUCHPOINT
     t = timeline.filter(timeline[col].notnull())
+    # Only what a run needs goes through the sorts.
+    t = t.select(JOURNEY_ID, CUSTOMER_KEY, SEQ, OCCURRED_AT, col)
     # What comes before and after each touchpoint in one pass (one sort).
     w = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ])
     nxt = t[col].lead().over(w)
