@@ -455,6 +455,15 @@ def test_transitions_go_from_the_end_of_a_run_to_the_start_of_the_next(workspace
             "p2": [(VIEW, 0), (VIEW, 1440), ("product_view", 2880)],
         },
     )
+    got = workspace.engine.to_pyarrow(runs(t).order_by(["journey_id", "run"])).to_pylist()
+    at = [T0 + dt.timedelta(minutes=m) for m in (0, 60, 120, 300, 1440, 2880)]
+    assert [(r["run"], r["touchpoints"], r["started_at"], r["ended_at"]) for r in got] == [
+        (1, 1, at[0], at[0]),
+        (2, 2, at[1], at[2]),
+        (3, 1, at[3], at[3]),
+        (1, 2, at[0], at[4]),
+        (2, 1, at[5], at[5]),
+    ]
     moves = workspace.engine.to_pyarrow(transitions(runs(t))).to_pylist()
     got = {(m["journey_id"], m["from_stage"], m["to_stage"]): m["days"] for m in moves}
     info, evaluation = "information_search", "evaluation_of_options"

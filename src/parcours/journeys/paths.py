@@ -42,7 +42,7 @@ def runs(timeline: ibis.Table, level: Literal["stage", "touchpoint"] = "stage") 
     t = timeline.filter(timeline[col].notnull())
     # Only what a run needs goes through the sorts.
     t = t.select(JOURNEY_ID, CUSTOMER_KEY, SEQ, OCCURRED_AT, col)
-    # What comes before and after each touchpoint in one pass (one sort).
+    # What comes before and after each touchpoint, in one pass.
     w = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ])
     nxt = t[col].lead().over(w)
     t = t.mutate(
@@ -50,19 +50,29 @@ def runs(timeline: ibis.Table, level: Literal["stage", "touchpoint"] = "stage") 
         last=ibis.ifelse(nxt == t[col], 0, 1),
         next_step=nxt,
         next_at=t[OCCURRED_AT].lead().over(w),
+        no=ibis.row_number().over(w),
     )
+    # Then, at each touchpoint, its run and where the run started (one more pass, no
+    # grouping: the last touchpoint of a run says all of it; seq follows time, so the
+    # latest start so far is the run's).
     upto = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ], rows=(None, 0))
-    t = t.mutate(run=t.new.sum().over(upto))
-    # The last touchpoint of a run says what follows the run.
-    ends = t["last"] == 1
-    return t.group_by([JOURNEY_ID, "run"]).aggregate(
-        **{CUSTOMER_KEY: t[CUSTOMER_KEY].max()},
-        step=t[col].max(),
-        started_at=t[OCCURRED_AT].min(),
-        ended_at=t[OCCURRED_AT].max(),
-        touchpoints=t.count(),
-        next_step=t.next_step.max(where=ends),
-        next_at=t.next_at.max(where=ends),
+    starts = t.new == 1
+    t = t.mutate(
+        run=t.new.sum().over(upto),
+        started_at=t[OCCURRED_AT].max(where=starts).over(upto),
+        first_no=t.no.max(where=starts).over(upto),
+    )
+    t = t.filter(t["last"] == 1)
+    return t.select(
+        JOURNEY_ID,
+        CUSTOMER_KEY,
+        "run",
+        step=t[col],
+        started_at=t.started_at,
+        ended_at=t[OCCURRED_AT],
+        touchpoints=t.no - t.first_no + 1,
+        next_step=t.next_step,
+        next_at=t.next_at,
     )
 
 
