@@ -174,7 +174,9 @@ def _cutoff(as_of: dt.date | dt.datetime | None) -> dt.datetime | None:
     return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
 
 
-def _order_key(ts: ibis.IntegerValue, rank: ibis.IntegerValue, seq, n: int) -> ibis.Value:
+def _order_key(
+    ts: ibis.IntegerValue, rank: ibis.IntegerValue, seq: ibis.IntegerValue, n: int
+) -> ibis.Value:
     """Time, then step order, then timeline order, as one number (no sort needed).
 
     ``seq`` breaks ties of one second and one step rank (``A -> A`` at one instant); it is
@@ -210,11 +212,10 @@ def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime |
     # no step last), then in timeline order.
     rank = ibis.cases(*[(f[f"m_{k}"], k) for k in range(1, n + 1)], else_=n + 1)
     unit = _unit(spec)
-    ts = t[OCCURRED_AT].epoch_seconds().cast("int64")
     u = t.select(
         *unit,
         OCCURRED_AT,
-        ts=ts,
+        ts=t[OCCURRED_AT].epoch_seconds().cast("int64"),
         rank=rank,
         seq_=t[SEQ],
         **f,
@@ -312,10 +313,7 @@ def _ordered_states(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) -> ib
     for k in range(2, n + 1):
         step = spec.steps[k - 1]
         c = u.filter(u[f"m_{k}"]).select(
-            **{f"c_{col}": u[col] for col in unit},
-            c_pos=u.pos,
-            c_ts=u.ts,
-            c_seq=u.seq_,
+            **{f"c_{col}": u[col] for col in unit}, c_pos=u.pos, c_ts=u.ts, c_seq=u.seq_
         )
         prev_pos, prev_ts = cur[f"pos_{k - 1}"], cur[f"ts_{k - 1}"]
         preds = [cur[col] == c[f"c_{col}"] for col in unit]
