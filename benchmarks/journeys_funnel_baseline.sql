@@ -11,13 +11,12 @@ WITH e AS (
         channel,
         touchpoint,
         CAST(epoch(occurred_at) AS BIGINT) AS ts,
-        row_number() OVER (
-            PARTITION BY journey_id
-            ORDER BY occurred_at,
-                CASE touchpoint WHEN 'page_view' THEN 1 WHEN 'product_view' THEN 2
-                    WHEN 'add_to_cart' THEN 3 WHEN 'checkout_start' THEN 4 ELSE 5 END,
-                seq
-        ) AS pos
+        -- time, then step order within a second, then timeline order: one number per row
+        -- (no sort); 7 = steps + 2, 2^32 leaves room for seq.
+        (CAST(epoch(occurred_at) AS BIGINT) * 7
+            + CASE touchpoint WHEN 'page_view' THEN 1 WHEN 'product_view' THEN 2
+                WHEN 'add_to_cart' THEN 3 WHEN 'checkout_start' THEN 4 ELSE 5 END
+        )::HUGEINT * 4294967296 + seq AS pos
     FROM journey_timeline
     WHERE touchpoint IN ('page_view', 'product_view', 'add_to_cart', 'checkout_start', 'purchase')
 ),
@@ -43,15 +42,14 @@ s5 AS (
         AND e.ts - s.t1 <= 345600 AND e.ts - s.t <= 86400
 ),
 reached AS (
-    SELECT u, a, 1 AS k FROM s1
-    UNION ALL SELECT DISTINCT u, a, 2 FROM s2
-    UNION ALL SELECT DISTINCT u, a, 3 FROM s3
-    UNION ALL SELECT DISTINCT u, a, 4 FROM s4
-    UNION ALL SELECT u, a, 5 FROM s5
+    -- per journey and step reached, its earliest attempt that reaches it
+    SELECT u, min(a) AS a, 1 AS k FROM s1 GROUP BY u
+    UNION ALL SELECT u, min(a), 2 FROM s2 GROUP BY u
+    UNION ALL SELECT u, min(a), 3 FROM s3 GROUP BY u
+    UNION ALL SELECT u, min(a), 4 FROM s4 GROUP BY u
+    UNION ALL SELECT u, min(a), 5 FROM s5 GROUP BY u
 ),
-best AS (
-    SELECT u, max(k) AS k, arg_max(a, CAST(k AS BIGINT) * 1000000000 - a) AS a FROM reached GROUP BY u
-),
+best AS (SELECT u, max(k) AS k, arg_max(a, k) AS a FROM reached GROUP BY u),
 counted AS (SELECT b.k, s1.channel FROM best b JOIN s1 ON s1.u = b.u AND s1.a = b.a)
 SELECT
     coalesce(channel, 'all') AS channel,

@@ -22,7 +22,14 @@ from parcours.journeys.funnels import (
     funnel_spec,
     lost_pages,
 )
-from parcours.journeys.paths import journey_paths, paths_around, runs, top_paths
+from parcours.journeys.paths import (
+    journey_paths,
+    paths_around,
+    runs,
+    top_paths,
+    transition_graph,
+    transitions,
+)
 from parcours.schema import JOURNEY_TIMELINE
 
 T0 = dt.datetime(2025, 3, 1, 10, 0, 0)
@@ -373,3 +380,105 @@ def test_paths_around_a_step_show_what_comes_before_and_after(workspace):
     assert got.loc["p1", "after"] == "purchase > (end)"
     assert got.loc["p2", "before"] == "(start) > purchase"
     assert got.loc["p2", "after"] == "purchase > information_search"
+
+
+def test_events_of_one_step_at_one_instant_fill_repeated_steps_one_each(workspace):
+    t = load(
+        workspace,
+        {
+            "three_at_once": [(CART, 0), (CART, 0), (CART, 0)],
+            "two_at_once_one_later": [(CART, 0), (CART, 0), (CART, 5)],
+            "two_at_once": [(CART, 0), (CART, 0)],
+        },
+    )
+    assert counts(workspace, t, spec(CART, CART, CART, window_minutes=60)) == {1: 3, 2: 3, 3: 2}
+    # the third cart 5 minutes after the entry, past a 4-minute window
+    assert counts(workspace, t, spec(CART, CART, CART, window_minutes=4)) == {1: 3, 2: 3, 3: 1}
+    strict = spec(CART, CART, CART, ordering="strict")
+    assert counts(workspace, t, strict) == {1: 3, 2: 3, 3: 2}
+
+
+def test_a_stage_step_takes_another_event_than_the_touchpoint_step_before_it(workspace):
+    # a cart is also a purchase_decision: the step after it needs a second such event
+    t = load(
+        workspace,
+        {
+            "cart_only": [(CART, 0), (BUY, 1)],
+            "recorded_backwards": [(BUY, 0), (CHECKOUT, 0), (CART, 0)],
+            "two_carts_at_once": [(CART, 0), (CART, 0), (BUY, 1)],
+        },
+    )
+    decision = FunnelStep("purchase_decision", on="stage")
+    assert counts(workspace, t, spec(CART, decision, BUY)) == {1: 3, 2: 2, 3: 2}
+
+
+def test_attempts_at_one_instant_count_the_unit_once(workspace):
+    t = load(workspace, {"twin_entries": [(CART, 0), (CART, 0), (CHECKOUT, 1)], "one": [(CART, 0)]})
+    assert counts(workspace, t, spec(CART, CHECKOUT)) == {1: 2, 2: 1}
+    assert counts(workspace, t, spec(CART, CHECKOUT, ordering="any")) == {1: 2, 2: 1}
+
+
+def test_a_later_attempt_converts_where_within_and_window_stop_the_first(workspace):
+    # From the cart at 0, the purchase at 100 is past the 90-minute window; the cart at 50
+    # starts an attempt where checkout(55) -> purchase(100) fits both limits.
+    retry = [(CART, 0), (CHECKOUT, 1), (CART, 50), (CHECKOUT, 55), (BUY, 100)]
+    t = load(workspace, {"retry": retry})
+    s = spec(CART, step(CHECKOUT, 60), step(BUY, 60), window_minutes=90)
+    assert counts(workspace, t, s) == {1: 1, 2: 1, 3: 1}
+    times = workspace.engine.execute(funnel(funnel_entries(t, s), s)).set_index("step_no")
+    assert times.loc[2, "mean_seconds"] == pytest.approx(5 * MIN)
+    assert times.loc[3, "mean_seconds"] == pytest.approx(45 * MIN)
+
+
+def test_the_entry_reported_is_the_one_of_the_attempt_counted(workspace):
+    # a web visit abandons, an app visit later converts: the unit counts on the app
+    journeys = {"switch": [(CART, 0), (CART, 100), (CHECKOUT, 101), (BUY, 102)]}
+    events = rows(journeys)
+    for e in events[1:]:
+        e["channel"], e["device"] = "app", "phone"
+    schema = ibis_schema(JOURNEY_TIMELINE).to_pyarrow()
+    t = workspace.engine.from_arrow(pa.Table.from_pylist(events, schema=schema), "switch")
+    s = spec(CART, CHECKOUT, BUY, window_minutes=60)
+    (entry,) = workspace.engine.to_pyarrow(funnel_entries(t, s)).to_pylist()
+    assert entry["channel"] == "app"
+    assert entry["device"] == "phone"
+    assert entry["entered_at"] == T0 + dt.timedelta(minutes=100)
+    assert (entry["page"], entry["amount"]) == ("/purchase", 50.0)
+    assert counts(workspace, t, s, split="channel") == {("app", 1): 1, ("app", 2): 1, ("app", 3): 1}
+
+
+def test_transitions_go_from_the_end_of_a_run_to_the_start_of_the_next(workspace):
+    t = load(
+        workspace,
+        {
+            "p1": [(VIEW, 0), ("product_view", 60), ("product_view", 120), (BUY, 300)],
+            "p2": [(VIEW, 0), (VIEW, 1440), ("product_view", 2880)],
+        },
+    )
+    got = workspace.engine.to_pyarrow(runs(t).order_by(["journey_id", "run"])).to_pylist()
+    at = [T0 + dt.timedelta(minutes=m) for m in (0, 60, 120, 300, 1440, 2880)]
+    assert [(r["run"], r["touchpoints"], r["started_at"], r["ended_at"]) for r in got] == [
+        (1, 1, at[0], at[0]),
+        (2, 2, at[1], at[2]),
+        (3, 1, at[3], at[3]),
+        (1, 2, at[0], at[4]),
+        (2, 1, at[5], at[5]),
+    ]
+    moves = workspace.engine.to_pyarrow(transitions(runs(t))).to_pylist()
+    got = {(m["journey_id"], m["from_stage"], m["to_stage"]): m["days"] for m in moves}
+    info, evaluation = "information_search", "evaluation_of_options"
+    assert got == {
+        ("p1", "(start)", info): None,
+        ("p1", info, evaluation): pytest.approx(1 / 24),
+        # from the second product view (120) to the purchase (300)
+        ("p1", evaluation, "purchase"): pytest.approx(3 / 24),
+        ("p1", "purchase", "(end)"): None,
+        ("p2", "(start)", info): None,
+        # from the second page view (1 day) to the product view (2 days)
+        ("p2", info, evaluation): pytest.approx(1.0),
+        ("p2", evaluation, "(end)"): None,
+    }
+    graph = workspace.engine.execute(transition_graph(transitions(runs(t))))
+    edges = graph.set_index(["from_stage", "to_stage"])
+    assert (int(edges.loc[(info, evaluation)].transitions), len(edges)) == (2, 5)
+    assert int(edges.loc[("(start)", info)].customers) == 2

@@ -174,11 +174,24 @@ def _cutoff(as_of: dt.date | dt.datetime | None) -> dt.datetime | None:
     return dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time())
 
 
-def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime | None):
-    """The unit's events of any step or exclusion, numbered in funnel order (``pos``).
+def _order_key(
+    ts: ibis.IntegerValue, rank: ibis.IntegerValue, seq: ibis.IntegerValue, n: int
+) -> ibis.Value:
+    """Time, then step order, then timeline order, as one number (no sort needed).
 
-    Narrow on purpose (numbers and the unit): the other columns of an event are looked up
-    by ``seq`` for the units counted only.
+    ``seq`` breaks ties of one second and one step rank (``A -> A`` at one instant); it is
+    below 2**32 in a journey. A decimal, as times * ranks * 2**32 overflow an int64.
+    """
+    base = (ts * (n + 2) + rank).cast("decimal(38, 0)")
+    return base * ibis.literal(2**32, "int64") + seq.cast("int64")
+
+
+def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime | None):
+    """The unit's events of any step or exclusion, each with its place in funnel order (``pos``).
+
+    ``pos`` orders the events of a unit; in a strict funnel it numbers them consecutively
+    (every event counts there), in the others it is a key computed row by row. Narrow on
+    purpose: the other columns of an event are looked up by ``seq`` for the units counted.
     """
     n = len(spec.steps)
     t = timeline
@@ -207,11 +220,11 @@ def _funnel_events(timeline: ibis.Table, spec: FunnelSpec, cutoff: dt.datetime |
         seq_=t[SEQ],
         **f,
     )
+    if spec.ordering != "strict":
+        return u.mutate(pos=_order_key(u.ts, u["rank"], u.seq_, n))
     w = ibis.window(group_by=[u[c] for c in unit], order_by=[u.ts, u["rank"], u.seq_])
     u = u.mutate(pos=ibis.row_number().over(w))
-    if spec.ordering == "strict":
-        u = u.filter(ibis.or_(*[u[c] for c in f]))
-    return u
+    return u.filter(ibis.or_(*[u[c] for c in f]))
 
 
 def _attempts(u: ibis.Table, spec: FunnelSpec, start, end, starts: ibis.BooleanValue):
@@ -331,8 +344,13 @@ def _furthest_attempts(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) ->
     counted are then followed by ``_ordered_states`` on these attempts only.
     """
     unit = _unit(spec)
+
+    def first(cur: ibis.Table, k: int) -> ibis.Table:
+        """Per unit, its earliest attempt that reaches step k."""
+        return cur.group_by(unit).aggregate(a_=cur.pos_1.min()).mutate(k_=ibis.literal(k, "int64"))
+
     cur = attempts.select(*unit, "pos_1", "ts_1", p_=attempts.pos_1, t_=attempts.ts_1)
-    reached = [cur.select(*unit, "pos_1", k_=ibis.literal(1, "int64"))]
+    reached = [first(cur, 1)]
     for k in range(2, len(spec.steps) + 1):
         step = spec.steps[k - 1]
         c = u.filter(u[f"m_{k}"]).select(
@@ -349,13 +367,10 @@ def _furthest_attempts(u: ibis.Table, spec: FunnelSpec, attempts: ibis.Table) ->
             cur = j.group_by([*unit, "pos_1", "ts_1"]).aggregate(p_=j.c_pos.min(), t_=j.c_ts.min())
         else:
             cur = j.select(*unit, "pos_1", "ts_1", p_=j.c_pos, t_=j.c_ts).distinct()
-        reached.append(cur.select(*unit, "pos_1", k_=ibis.literal(k, "int64")))
+        reached.append(first(cur, k))
+    # One small row per unit and step reached: the furthest step's earliest attempt.
     r = ibis.union(*reached)
-    r = r.group_by([*unit, "pos_1"]).aggregate(k_=r.k_.max())
-    rank = ibis.row_number().over(
-        group_by=[r[c] for c in unit], order_by=[ibis.desc(r.k_), r.pos_1]
-    )
-    best = r.mutate(r_=rank).filter(lambda x: x.r_ == 0)
+    best = r.group_by(unit).aggregate(pos_1=r.a_.argmax(r.k_))
     return attempts.semi_join(best, [*unit, "pos_1"])
 
 
@@ -426,11 +441,12 @@ def funnel_entries(
         if not spec.exclude:
             attempts = _furthest_attempts(u, spec, attempts)
         states = _drop_open_voided(_ordered_states(u, spec, attempts), u, spec)
-    order = [ibis.desc(states[REACHED])] + [states[f"pos_{k}"] for k in range(1, n + 1)]
-    best = states.mutate(
-        r_=ibis.row_number().over(group_by=[states[c] for c in unit], order_by=order)
-    )
-    best = best.filter(best.r_ == 0)
+    if spec.ordering == "any" or spec.exclude:
+        # Several attempts per unit are still there: keep the furthest, the earliest of those.
+        order = [ibis.desc(states[REACHED])] + [states[f"pos_{k}"] for k in range(1, n + 1)]
+        rank = ibis.row_number().over(group_by=[states[c] for c in unit], order_by=order)
+        states = states.mutate(r_=rank).filter(lambda x: x.r_ == 0)
+    best = states
     # What the tables say of the entry and of the last step, for the units counted only.
     entry = timeline.select(
         e_id=timeline[JOURNEY_ID],

@@ -35,22 +35,44 @@ def runs(timeline: ibis.Table, level: Literal["stage", "touchpoint"] = "stage") 
     -------
     ibis.Table
         ``journey_id``, ``customer_key``, ``run`` (from 1), ``step``, ``started_at`` (first
-        touchpoint of the run), ``ended_at`` (last one) and ``touchpoints``.
+        touchpoint of the run), ``ended_at`` (last one), ``touchpoints``, and ``next_step``
+        and ``next_at`` (the step and start of the next run; null for the last run).
     """
     col = STAGE if level == "stage" else TOUCHPOINT
     t = timeline.filter(timeline[col].notnull())
+    # Only what a run needs goes through the sorts.
+    t = t.select(JOURNEY_ID, CUSTOMER_KEY, SEQ, OCCURRED_AT, col)
+    # What comes before and after each touchpoint, in one pass.
     w = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ])
+    nxt = t[col].lead().over(w)
     t = t.mutate(
         new=ibis.ifelse(t[col].lag().over(w) == t[col], 0, 1),
+        last=ibis.ifelse(nxt == t[col], 0, 1),
+        next_step=nxt,
+        next_at=t[OCCURRED_AT].lead().over(w),
+        no=ibis.row_number().over(w),
     )
+    # Then, at each touchpoint, its run and where the run started (one more pass, no
+    # grouping: the last touchpoint of a run says all of it; seq follows time, so the
+    # latest start so far is the run's).
     upto = ibis.window(group_by=t[JOURNEY_ID], order_by=t[SEQ], rows=(None, 0))
-    t = t.mutate(run=t.new.sum().over(upto))
-    return t.group_by([JOURNEY_ID, "run"]).aggregate(
-        **{CUSTOMER_KEY: t[CUSTOMER_KEY].max()},
-        step=t[col].max(),
-        started_at=t[OCCURRED_AT].min(),
-        ended_at=t[OCCURRED_AT].max(),
-        touchpoints=t.count(),
+    starts = t.new == 1
+    t = t.mutate(
+        run=t.new.sum().over(upto),
+        started_at=t[OCCURRED_AT].max(where=starts).over(upto),
+        first_no=t.no.max(where=starts).over(upto),
+    )
+    t = t.filter(t["last"] == 1)
+    return t.select(
+        JOURNEY_ID,
+        CUSTOMER_KEY,
+        "run",
+        step=t[col],
+        started_at=t.started_at,
+        ended_at=t[OCCURRED_AT],
+        touchpoints=t.no - t.first_no + 1,
+        next_step=t.next_step,
+        next_at=t.next_at,
     )
 
 
@@ -163,11 +185,7 @@ def transitions(r: ibis.Table) -> ibis.Table:
     Returns ``journey_id``, ``customer_key``, ``from_stage``, ``to_stage``, ``started_at``,
     ``ended_at`` and ``days``.
     """
-    w = ibis.window(group_by=r[JOURNEY_ID], order_by=r.run)
-    t = r.mutate(
-        to_stage=r.step.lead().over(w),
-        next_at=r.started_at.lead().over(w),
-    )
+    t = r.mutate(to_stage=r.next_step)
     days = (t.next_at.epoch_seconds() - t.ended_at.epoch_seconds()).cast("float64") / 86400
     inner = t.select(
         JOURNEY_ID,
