@@ -32,6 +32,7 @@ def _frame(days, values, kpi="orders") -> pd.DataFrame:
             "grain": "day",
             "period": days,
             "value": values,
+            "volume": values,  # orders behind each point
         }
     )
 

@@ -31,6 +31,7 @@ def _rows(days, kpi, dimension, value, values):
             "grain": "day",
             "period": days,
             "value": values,
+            "volume": values,  # orders behind each point
         }
     )
 

@@ -9,17 +9,25 @@ gap keeps growing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from parcours.monitor.baseline import Baseline, fit_daily, fit_weekly
-from parcours.monitor.series import SUMS
+from parcours.monitor.series import SUMS, VOLUME
 from parcours.schema import DIMENSION, DIMENSION_VALUE, GRAIN, INCIDENT_ID, KPI, PERIOD
 
 SHORT_PERIODS = 2
+# Amounts and counts are modelled on a log scale; so is the average basket, as skewed.
+LOG_KPIS = (*SUMS, "average_basket")
+MIN_DENOMINATOR = 50
+RATES = ("returns_rate",)
+MIN_VOLUME = 10
+VOLUME_WINDOW = {"day": 29, "week": 5}
 # A baseline is least sure at a series' start; its first periods are not judged.
 BURN_IN = {"day": 14, "week": 4}
 # Spearman correlation of the gap with time above which a long incident is a trend change.
@@ -50,23 +58,50 @@ def score_series(
         elsewhere.
     """
     out = []
-    for (kpi, _, _, grain), s in series.groupby(SERIES_KEYS, sort=False):
-        days = pd.DatetimeIndex(s[PERIOD])
-        values = s["value"].to_numpy(float)
-        log = kpi in SUMS
-        if grain == "day":
-            fit = fit_daily(values, days, calendar.reindex(days).fillna(0), log=log)
-        else:
-            fit = fit_weekly(values, days, calendar, log=log)
-        out.append(s.assign(**_scores(values, fit, threshold, min_relative, grain)))
+    # Many small fits: one BLAS thread each is many times faster than oversubscribed ones.
+    with threadpool_limits(limits=1):
+        for (kpi, _, _, grain), s in series.groupby(SERIES_KEYS, sort=False):
+            out.append(_scored(s, kpi, grain, calendar, threshold, min_relative))
     return pd.concat(out, ignore_index=True)
 
 
-def _scores(values, fit: Baseline, threshold: float, min_relative: float, grain: str) -> dict:
+def _scored(s, kpi, grain, calendar, threshold, min_relative) -> pd.DataFrame:
+    days = pd.DatetimeIndex(s[PERIOD])
+    values = s["value"].to_numpy(float)
+    log = kpi in LOG_KPIS
+    if grain == "day":
+        fit = fit_daily(values, days, calendar.reindex(days).fillna(0), log=log)
+    else:
+        fit = fit_weekly(values, days, calendar, log=log)
+    # The usual number of orders around each point: a point is judged only with enough of
+    # them, and never more precise than Poisson noise on that many orders allows.
+    usual = s[VOLUME].rolling(VOLUME_WINDOW[grain], center=True, min_periods=1).median()
+    usual = usual.to_numpy()
+    scores = _scores(values, fit, threshold, min_relative, grain, usual if log else None)
+    enough = usual >= MIN_VOLUME
+    if kpi not in SUMS:
+        # A ratio over a handful of orders swings by chance.
+        enough &= s["denominator"].to_numpy() >= MIN_DENOMINATOR
+    if kpi in RATES:
+        # A rate is at least as noisy as a binomial proportion over its denominator.
+        p = np.clip(fit.expected, 1e-3, 1 - 1e-3)
+        binomial = np.sqrt(p * (1 - p) / np.maximum(s["denominator"].to_numpy(), 1))
+        fit = dataclasses.replace(fit, sigma=np.fmax(fit.sigma, binomial))
+        scores = _scores(values, fit, threshold, min_relative, grain)
+    scores["direction"] = np.where(enough, scores["direction"], 0)
+    return s.assign(**scores)
+
+
+def _scores(values, fit: Baseline, threshold, min_relative, grain, volume=None) -> dict:
     y = np.log1p(np.maximum(values, 0)) if fit.log else values
     # A flat series (sigma 0) still has a scale: that of the smallest relative change.
     floor = min_relative / max(threshold, 1) * (1 if fit.log else np.nanmean(np.abs(values)))
     sigma = np.fmax(np.nan_to_num(fit.sigma), max(np.nan_to_num(floor), 1e-9))
+    if fit.log:
+        # Counts are at least as noisy as Poisson's: sd of log(count) ~ 1/sqrt(count).
+        sigma = np.fmax(sigma, 1 / np.sqrt(np.expm1(np.maximum(fit.expected, 0)) + 1))
+    if volume is not None:
+        sigma = np.fmax(sigma, 1 / np.sqrt(np.maximum(volume, 1)))
     score = (y - fit.expected) / sigma
     expected = fit.to_values(fit.expected)
     lower = fit.to_values(fit.expected - threshold * sigma)

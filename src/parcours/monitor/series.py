@@ -32,6 +32,8 @@ from parcours.schema import (
 )
 
 OVERALL = "all"
+# Completed orders behind each point: how much a point of the series can be trusted.
+VOLUME = "volume"
 # KPIs that add up over periods and dimension values; the others are ratios.
 SUMS = ("revenue", "orders", "customers", "new_customers")
 # The order-level dimensions; `family` comes from the order lines.
@@ -130,7 +132,8 @@ def _long(frame: pd.DataFrame, kpis: list[str], grain: str) -> pd.DataFrame:
             den = frame["returned"].astype(float) + frame["orders"].astype(float)
         else:
             continue
-        out.append(base.assign(**{KPI: kpi, "numerator": num, "denominator": den}))
+        volume = frame["orders"].astype(float)
+        out.append(base.assign(**{KPI: kpi, "numerator": num, "denominator": den, VOLUME: volume}))
     if not out:
         return pd.DataFrame()
     long = pd.concat(out, ignore_index=True).rename(
@@ -154,7 +157,8 @@ def kpi_series(engine: Engine, config: MonitorConfig, as_of: dt.date) -> pd.Data
     Returns
     -------
     pandas.DataFrame
-        kpi, dimension, dimension_value, grain, period, numerator, denominator, value.
+        kpi, dimension, dimension_value, grain, period, numerator, denominator, value, and
+        the completed orders behind each point (``volume``).
     """
     orders = _orders(engine, as_of)
     dims = [None, *[d for d in config.dimensions if d in ORDER_DIMENSIONS]]
@@ -198,7 +202,7 @@ def _dense(series: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     for (kpi, dim, value, grain), s in series.groupby(keys, sort=True):
         step, last = ("D", last_day) if grain == "day" else ("7D", last_week)
         periods = pd.date_range(s[PERIOD].min(), last, freq=step)
-        s = s.set_index(PERIOD)[["numerator", "denominator"]].reindex(periods)
+        s = s.set_index(PERIOD)[["numerator", "denominator", VOLUME]].reindex(periods)
         zero = 0.0 if kpi in SUMS else np.nan
         s["numerator"] = s["numerator"].fillna(0.0)
         s["denominator"] = s["denominator"].fillna(1.0 if kpi in SUMS else 0.0)
@@ -219,6 +223,7 @@ def _dense(series: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
                     "value": value_,
                     "numerator": s["numerator"].to_numpy(),
                     "denominator": s["denominator"].to_numpy(),
+                    VOLUME: s[VOLUME].fillna(0.0).to_numpy(),
                 }
             )
         )
