@@ -29,7 +29,7 @@ RATES = ("returns_rate",)
 MIN_VOLUME = 10
 VOLUME_WINDOW = {"day": 29, "week": 5}
 # A baseline is least sure at a series' start; its first periods are not judged.
-BURN_IN = {"day": 14, "week": 4}
+BURN_IN = {"day": 14, "week": 8}
 # Spearman correlation of the gap with time above which a long incident is a trend change.
 TREND_CORRELATION = 0.6
 SERIES_KEYS = [KPI, DIMENSION, DIMENSION_VALUE, GRAIN]

@@ -37,6 +37,9 @@ MAD_SCALE = 1.4826
 # Robustness passes of STL (statsmodels' default is 15): the weights settle in a few, and
 # each pass costs as much as a fit.
 ROBUST_ITERATIONS = 5
+# Reweighting passes of the robust regressions: the weights of the clear outliers are near 0
+# after a few, and each pass costs a least-squares fit.
+ROBUST_ITERATIONS_RLM = 8
 # Fourier pairs of the yearly pattern: resolves features of about three weeks (Christmas).
 YEARLY_HARMONICS = 10
 # A weekly pattern is smoothed over this many weeks: it drifts slowly, and a shorter window
@@ -102,7 +105,7 @@ def _yearly_from_weeks(y: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
     x = np.hstack([trend, yearly])
     if not robust_sigma(medians) > 0:
         return np.zeros(len(y))
-    fit = sm.RLM(medians, x, M=sm.robust.norms.TukeyBiweight()).fit(maxiter=50)
+    fit = sm.RLM(medians, x, M=sm.robust.norms.TukeyBiweight()).fit(maxiter=ROBUST_ITERATIONS_RLM)
     day_t = (days - days[0]).days.to_numpy(float)
     return _harmonics(day_t) @ fit.params[trend.shape[1] :]
 
@@ -126,7 +129,9 @@ def _calendar_effect(residual: np.ndarray, calendar: pd.DataFrame | None) -> np.
         return np.zeros(len(residual))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fit = sm.RLM(residual[ok], x[ok], M=sm.robust.norms.HuberT()).fit(maxiter=30)
+        fit = sm.RLM(residual[ok], x[ok], M=sm.robust.norms.HuberT()).fit(
+            maxiter=ROBUST_ITERATIONS_RLM
+        )
     return x @ fit.params
 
 
@@ -225,7 +230,7 @@ def fit_weekly(
     if not robust_sigma(y[ok]) > 0:  # a constant series
         expected = np.full(len(y), np.nanmedian(y))
         return Baseline(expected, np.zeros(len(y)), "median", log)
-    fit = sm.RLM(y[ok], x[ok], M=sm.robust.norms.TukeyBiweight()).fit(maxiter=50)
+    fit = sm.RLM(y[ok], x[ok], M=sm.robust.norms.TukeyBiweight()).fit(maxiter=ROBUST_ITERATIONS_RLM)
     expected = x @ fit.params
     sigma = robust_sigma(y - expected) / np.sqrt(max(1 - x.shape[1] / ok.sum(), 0.5))
     return Baseline(expected, np.full(len(y), sigma), "robust_yearly", log)
