@@ -134,8 +134,11 @@ def incident_id(kpi: str, dimension: str, value: str, grain: str, start: dt.date
 
 
 def _kind(gaps: np.ndarray, direction: int) -> str:
+    """Spike or drop when short; trend change when the relative gap keeps growing."""
     if len(gaps) <= SHORT_PERIODS:
         return "spike" if direction > 0 else "drop"
+    if np.ptp(np.abs(gaps)) < 1e-9:  # a constant gap: a closure, a stopped feed
+        return "level_shift"
     growth = pd.Series(np.abs(gaps)).corr(pd.Series(np.arange(len(gaps))), method="spearman")
     return "trend_change" if growth >= TREND_CORRELATION else "level_shift"
 
@@ -195,7 +198,7 @@ def _incident(kpi: str, dim: str, value: str, grain: str, run: pd.DataFrame) -> 
         "relative": relative,
         "score": score,
         "severity": _severity(score, len(run), relative),
-        "kind": _kind((run["value"] - run["expected"]).to_numpy(), direction),
+        "kind": _kind((run["value"] / run["expected"] - 1).to_numpy(), direction),
     }
 
 

@@ -53,7 +53,7 @@ def abnormal_customers(engine: Engine, as_of: dt.date) -> ibis.Table:
     shared_with = _shared(engine)
     t = t.left_join(shared_with, t[CUSTOMER_KEY] == shared_with.person)
     rate = t.returned.cast("float64") / t.orders
-    shared = t.shared.fillna(0)
+    shared = t.shared.fill_null(0)
     rules = [
         (
             t.max_orders_hour >= BURST_ORDERS,

@@ -18,6 +18,7 @@ from parcours.monitor.series import OVERALL, SUMS
 from parcours.schema import DIMENSION, DIMENSION_VALUE, GRAIN, KPI, PERIOD
 
 MIN_SHARE = 0.2
+FINEST_FIRST = ["store", "family", "region", "source", "channel"]
 SHOWN = 3
 
 
@@ -67,7 +68,11 @@ def contributions(scored: pd.DataFrame, incident: pd.Series) -> pd.DataFrame:
     parts["share"] = (parts["observed"] - parts["expected"]) / gap if gap else 0.0
     parts["surprise"] = _surprise(p.fillna(0).to_numpy(), q.fillna(0).to_numpy())
     parts["explains"] = parts["share"] >= MIN_SHARE
-    return parts.sort_values(["explains", "surprise"], ascending=False).reset_index(drop=True)
+    # Equal surprise (a store alone in its region) goes to the finer dimension.
+    parts["_tie"] = np.round(parts["surprise"], 12)
+    parts["_fine"] = -parts[DIMENSION].map(FINEST_FIRST.index).fillna(len(FINEST_FIRST))
+    ranked = parts.sort_values(["explains", "_tie", "_fine"], ascending=False)
+    return ranked.drop(columns=["_tie", "_fine"]).reset_index(drop=True)
 
 
 def explain(scored: pd.DataFrame, found: pd.DataFrame) -> pd.DataFrame:

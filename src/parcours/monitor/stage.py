@@ -151,7 +151,7 @@ def write_monitor(
     found = explain(scored, drop_covered_weeks(incidents(scored)))
     journeys = journey_incidents(engine)
     if len(journeys):
-        found = pd.concat([found, journeys], ignore_index=True)
+        found = pd.concat([f for f in (found, journeys) if len(f)], ignore_index=True)
 
     previous = _previous(engine, MONITOR_ANOMALIES)
     first_seen = dict(zip(previous[INCIDENT_ID], previous["detected_on"], strict=True))
@@ -172,7 +172,8 @@ def write_monitor(
                 sent.set_index([INCIDENT_ID, "channel"]).index
             )
         ]
-        _write_frame(engine, MONITOR_ALERTS, pd.concat([kept, sent], ignore_index=True))
+        parts = [f for f in (kept, sent) if len(f)]
+        _write_frame(engine, MONITOR_ALERTS, pd.concat(parts) if parts else journal)
     elif not engine.has_table(MONITOR_ALERTS.name):
         _write_frame(engine, MONITOR_ALERTS, journal)
 
