@@ -45,7 +45,7 @@ SHAPES = [
         "customers only",
         {"customers": {}},
         skipped={
-            **{s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+            **{s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv", "monitor")},
             "journeys": NO_EVENTS,
         },
         counts={"identity_map": 7, "customers_golden": 6},
@@ -73,14 +73,14 @@ SHAPES = [
     Shape(
         "customers and events",
         {"customers": {}, "events": {}},
-        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv", "monitor")},
         counts={"customer_events": 12, "journey_timeline": EVENT_TOUCHPOINTS},
         absent=("customer_profile",),
     ),
     Shape(
         "events only",
         {"events": {}},
-        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv", "monitor")},
         counts={"journey_timeline": EVENT_TOUCHPOINTS},
     ),
     Shape(
@@ -112,7 +112,7 @@ SHAPES = [
     Shape(
         "two events",
         {"customers": {}, "events": {"n": 2}},
-        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv", "monitor")},
         counts={"journey_timeline": 2},
     ),
 ]

@@ -19,7 +19,15 @@ from threadpoolctl import threadpool_limits
 
 from parcours.monitor.baseline import Baseline, fit_daily, fit_weekly
 from parcours.monitor.series import SUMS, VOLUME
-from parcours.schema import DIMENSION, DIMENSION_VALUE, GRAIN, INCIDENT_ID, KPI, PERIOD
+from parcours.schema import (
+    DIMENSION,
+    DIMENSION_VALUE,
+    GRAIN,
+    INCIDENT_ID,
+    KPI,
+    MONITOR_ANOMALIES,
+    PERIOD,
+)
 
 SHORT_PERIODS = 2
 # Amounts and counts are modelled on a log scale; so is the average basket, as skewed.
@@ -33,6 +41,10 @@ BURN_IN = {"day": 14, "week": 8}
 # Spearman correlation of the gap with time above which a long incident is a trend change.
 TREND_CORRELATION = 0.6
 SERIES_KEYS = [KPI, DIMENSION, DIMENSION_VALUE, GRAIN]
+# The columns of an incident before its explanation.
+INCIDENT_COLUMNS = MONITOR_ANOMALIES.column_names[
+    : MONITOR_ANOMALIES.column_names.index("kind") + 1
+]
 
 
 def score_series(
@@ -168,8 +180,7 @@ def incidents(scored: pd.DataFrame) -> pd.DataFrame:
         new_run = (s[PERIOD].diff() != step) | (s["direction"].diff() != 0)
         for _, run in s.groupby(new_run.cumsum()):
             rows.append(_incident(kpi, dim, value, grain, run))
-    columns = [INCIDENT_ID, *SERIES_KEYS, "start", "end", "periods", "observed", "expected"]
-    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=columns)
+    return pd.DataFrame(rows) if rows else pd.DataFrame(columns=INCIDENT_COLUMNS)
 
 
 def _incident(kpi: str, dim: str, value: str, grain: str, run: pd.DataFrame) -> dict:

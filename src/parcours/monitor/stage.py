@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from parcours import console
-from parcours.engine import Engine, conform, ibis_schema
+from parcours.engine import Engine, arrow_rows, conform, ibis_schema
 from parcours.facts import resolve_as_of
 from parcours.monitor.alerts import alerting, send_alerts
 from parcours.monitor.anomalies import drop_covered_weeks, incident_id, incidents, score_series
@@ -58,9 +58,12 @@ class MonitorReport:
 
 
 def _write_frame(engine: Engine, spec: TableSpec, frame: pd.DataFrame) -> None:
-    data = pa.Table.from_pandas(
-        frame[spec.column_names], schema=ibis_schema(spec).to_pyarrow(), preserve_index=False
-    )
+    if frame.empty:  # pandas gives an empty column no usable type
+        data = arrow_rows([], spec)
+    else:
+        data = pa.Table.from_pandas(
+            frame[spec.column_names], schema=ibis_schema(spec).to_pyarrow(), preserve_index=False
+        )
     engine.write(
         spec.name, conform(engine.from_arrow(data, f"_{spec.name}"), spec), stage=STAGE_NAME
     )
