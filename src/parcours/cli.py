@@ -228,6 +228,34 @@ def journeys(
         )
 
 
+@app.command()
+def monitor(
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the incidents found, without recomputing.")
+    ] = False,
+    since: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="With --list: incidents ending on or after."),
+    ] = None,
+    as_of: AsOfOpt = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Follow KPIs against seasonal baselines: explained incidents, abnormal customers, alerts."""
+    if not list_:
+        if since is not None:
+            raise UserInputError(
+                "--since goes with --list", hint="parcours monitor --list --since DATE"
+            )
+        _run_stage(workspace, "monitor", as_of)
+        return
+    from parcours.monitor import list_incidents
+    from parcours.monitor.stage import INCIDENT_COLUMNS, incident_rows
+
+    with Workspace.open(workspace) as ws:
+        found = list_incidents(ws, since.date() if since else None)
+    console.table(f"Incidents ({len(found)})", INCIDENT_COLUMNS, incident_rows(found))
+
+
 plan_app = typer.Typer(help="CRM plans: scenarios timed by the data, under one contact policy.")
 app.add_typer(plan_app, name="plan")
 

@@ -999,6 +999,72 @@ class ServiceConfig(Section):
     )
 
 
+class MonitorConfig(Section):
+    """KPI series, their seasonal baselines, anomalies and alerts (``parcours monitor``)."""
+
+    kpis: list[
+        Literal["revenue", "orders", "customers", "new_customers", "average_basket", "returns_rate"]
+    ] = Field(
+        default_factory=lambda: [
+            "revenue",
+            "orders",
+            "customers",
+            "new_customers",
+            "average_basket",
+            "returns_rate",
+        ],
+        description="KPIs followed day by day and week by week.",
+    )
+    dimensions: list[Literal["channel", "store", "region", "family", "source"]] = Field(
+        default_factory=lambda: ["channel", "store", "region", "family", "source"],
+        description="Dimensions each KPI is also followed by (besides the overall series).",
+    )
+    min_daily_orders: float = Field(
+        5, ge=0, description="A dimension value with fewer orders a day on average is not followed."
+    )
+    country: str = Field(
+        "FR",
+        description="Country whose public holidays enter the baselines; FR also adds Mother's "
+        "Day and the legal sales periods.",
+    )
+    threshold: float = Field(
+        4.5, gt=0, description="A point is anomalous beyond this many robust standard deviations."
+    )
+    min_relative_change: float = Field(
+        0.1, ge=0, description="...and at least this far from expected (0.1 = 10%)."
+    )
+    alert_days: int = Field(
+        7, ge=0, description="Incidents ending within this many days of the as-of date alert."
+    )
+    alert_severities: list[Literal["low", "medium", "high"]] = Field(
+        default_factory=lambda: ["medium", "high"], description="Severities that alert."
+    )
+    alert_kpis: list[str] = Field(
+        default_factory=list, description="KPIs that alert (empty: every KPI)."
+    )
+    alert_dimensions: list[str] = Field(
+        default_factory=lambda: ["all"],
+        description="Dimensions whose incidents alert (`all`: the overall series).",
+    )
+    recipients: list[str] = Field(
+        default_factory=list, description="E-mail addresses alerts are sent to."
+    )
+    transports: dict[Literal["email", "webhook"], TransportConfig] = Field(
+        default_factory=dict,
+        description="How alerts are sent: email (kind smtp) and webhook (kind webhook).",
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        import holidays
+
+        value = value.upper()
+        if value not in holidays.list_supported_countries():
+            raise ValueError(f"no public holiday calendar for {value!r}; use an ISO code like FR")
+        return value
+
+
 class Config(Section):
     """The whole ``parcours.yaml``."""
 
@@ -1037,6 +1103,9 @@ class Config(Section):
     )
     service: ServiceConfig = Field(
         default_factory=ServiceConfig, description="The HTTP service: collection and profiles."
+    )
+    monitor: MonitorConfig = Field(
+        default_factory=MonitorConfig, description="KPI monitoring, anomalies and alerts."
     )
 
 

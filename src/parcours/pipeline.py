@@ -198,6 +198,18 @@ def _show_journeys(ws, result):
     print_journeys(ws, funnel)
 
 
+def _monitor(ws, as_of):
+    from parcours.monitor import write_monitor
+
+    return write_monitor(ws, as_of)
+
+
+def _show_monitor(ws, report):
+    from parcours.monitor import print_monitor
+
+    print_monitor(ws, report)
+
+
 STAGES = (
     Stage(
         "resolve",
@@ -235,6 +247,13 @@ STAGES = (
         _journeys,
         _show_journeys,
         "timelines, funnels, paths, friction points, moments of truth",
+    ),
+    Stage(
+        "monitor",
+        PURCHASES,
+        _monitor,
+        _show_monitor,
+        "KPI series, seasonal baselines, explained incidents, abnormal customers, alerts",
     ),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)

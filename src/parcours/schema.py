@@ -1345,6 +1345,116 @@ CRM_EVALUATION = TableSpec(
 )
 ACTIVATION_TABLES: tuple[TableSpec, ...] = (CRM_ACTIONS, CRM_EVALUATION)
 
+# -- Monitoring: KPI series, their baselines, incidents and the customers to review
+MONITOR_GRAINS = ("day", "week")
+ANOMALY_KINDS = ("spike", "drop", "level_shift", "trend_change", "journey_delay")
+SEVERITIES = ("low", "medium", "high")
+KPI = "kpi"
+DIMENSION = "dimension"
+DIMENSION_VALUE = "dimension_value"
+GRAIN = "grain"
+PERIOD = "period"
+INCIDENT_ID = "incident_id"
+MONITOR_SERIES = TableSpec(
+    "monitor_series",
+    "KPI series per day and week, overall and per dimension value, with the seasonal "
+    "baseline of each point (`parcours monitor`); see docs/monitoring.md.",
+    (
+        C(KPI, "string", "KPI (`revenue`, `orders`, `customers`...).", required=True),
+        C(
+            DIMENSION,
+            "string",
+            "Dimension (`all`, `channel`, `store`, `region`...).",
+            required=True,
+        ),
+        C(DIMENSION_VALUE, "string", "Its value (`all` for the overall series).", required=True),
+        C(GRAIN, "string", "`day` or `week`.", required=True, vocabulary=MONITOR_GRAINS),
+        C(PERIOD, "date", "First day of the period.", required=True),
+        C("value", "float64", "Observed value."),
+        C("numerator", "float64", "What is summed or counted."),
+        C("denominator", "float64", "What it is divided by (1 for a sum or a count)."),
+        C("expected", "float64", "Baseline: the value expected for the period."),
+        C("lower", "float64", "Lower bound of the prediction interval."),
+        C("upper", "float64", "Upper bound of the prediction interval."),
+        C("score", "float64", "Deviation in robust standard deviations of the residuals."),
+        C(
+            "method",
+            "string",
+            "Baseline used (`stl_yearly_weekly`, `stl_weekly`, `robust_yearly`, `median`).",
+        ),
+    ),
+    key=(KPI, DIMENSION, DIMENSION_VALUE, GRAIN, PERIOD),
+)
+MONITOR_ANOMALIES = TableSpec(
+    "monitor_anomalies",
+    "Incidents: consecutive anomalous periods of one series, their size, severity and kind, "
+    "with the dimension values that explain most of the gap.",
+    (
+        C(
+            INCIDENT_ID,
+            "string",
+            "Stable id: the same incident keeps it across runs.",
+            required=True,
+        ),
+        C(KPI, "string", "KPI.", required=True),
+        C(DIMENSION, "string", "Dimension.", required=True),
+        C(DIMENSION_VALUE, "string", "Dimension value.", required=True),
+        C(GRAIN, "string", "`day` or `week`.", required=True),
+        C("start", "date", "First anomalous period.", required=True),
+        C("end", "date", "Last anomalous period.", required=True),
+        C("periods", "int64", "Anomalous periods.", required=True),
+        C("observed", "float64", "Observed value summed (or averaged, for a rate) over them."),
+        C("expected", "float64", "Expected value, likewise."),
+        C("lower", "float64", "Lower bound of the interval, likewise."),
+        C("upper", "float64", "Upper bound, likewise."),
+        C("difference", "float64", "observed - expected."),
+        C("relative", "float64", "difference / expected."),
+        C("score", "float64", "Largest deviation in robust standard deviations."),
+        C("severity", "string", "low, medium or high.", vocabulary=SEVERITIES),
+        C("kind", "string", "spike, drop, level_shift, trend_change or journey_delay."),
+        C("explanation", "string", "The dimension values that account for the gap, ranked."),
+        C("top_dimension", "string", "Dimension of the first explanation."),
+        C("top_value", "string", "Its value."),
+        C("top_share", "float64", "Its share of the gap."),
+        C("detected_on", "date", "As-of date of the run that found it first.", required=True),
+    ),
+    key=(INCIDENT_ID,),
+)
+MONITOR_CUSTOMERS = TableSpec(
+    "monitor_customers",
+    "Persons whose behaviour departs from their own history and from the others, for fraud "
+    "review: a score and its reasons.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C("score", "float64", "Sum of the points of every reason.", required=True),
+        C("reasons", "string", "Every reason, separated by `; `.", required=True),
+        C("orders", "int64", "Orders of the person."),
+        C("max_orders_hour", "int64", "Most orders placed in one hour."),
+        C("return_rate", "float64", "Returned orders / orders."),
+        C("shared_contacts", "int64", "Other persons sharing the person's phone or address."),
+        C("max_basket", "float64", "Largest order amount."),
+    ),
+    key=(CUSTOMER_KEY,),
+)
+MONITOR_ALERTS = TableSpec(
+    "monitor_alerts",
+    "The alert journal: one row per incident and recipient channel, so each is sent once.",
+    (
+        C(INCIDENT_ID, "string", "The incident.", required=True),
+        C("channel", "string", "`email` or `webhook`.", required=True),
+        C("status", "string", "sent or failed.", required=True),
+        C("reason", "string", "Why it failed."),
+        C("sent_at", "timestamp", "When the transport accepted it."),
+    ),
+    key=(INCIDENT_ID, "channel"),
+)
+MONITOR_TABLES: tuple[TableSpec, ...] = (
+    MONITOR_SERIES,
+    MONITOR_ANOMALIES,
+    MONITOR_CUSTOMERS,
+    MONITOR_ALERTS,
+)
+
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in INPUT_TABLES
@@ -1354,6 +1464,7 @@ TABLES: dict[str, TableSpec] = {
     + PREDICTION_TABLES
     + JOURNEY_TABLES
     + ACTIVATION_TABLES
+    + MONITOR_TABLES
 }
 KINDS: dict[str, TableSpec] = {t.kind: t for t in INPUT_TABLES if t.kind}
 

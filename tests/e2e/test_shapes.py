@@ -40,12 +40,14 @@ class Shape:
 
 
 EVERY_KIND = {kind: {} for kind in shapes.WRITERS}
+# The stages that need orders.
+ORDER_STAGES = ("profile", "kpis", "segments", "personas", "clv", "monitor")
 SHAPES = [
     Shape(
         "customers only",
         {"customers": {}},
         skipped={
-            **{s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+            **{s: NO_ORDERS for s in ORDER_STAGES},
             "journeys": NO_EVENTS,
         },
         counts={"identity_map": 7, "customers_golden": 6},
@@ -73,14 +75,14 @@ SHAPES = [
     Shape(
         "customers and events",
         {"customers": {}, "events": {}},
-        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+        skipped={s: NO_ORDERS for s in ORDER_STAGES},
         counts={"customer_events": 12, "journey_timeline": EVENT_TOUCHPOINTS},
         absent=("customer_profile",),
     ),
     Shape(
         "events only",
         {"events": {}},
-        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+        skipped={s: NO_ORDERS for s in ORDER_STAGES},
         counts={"journey_timeline": EVENT_TOUCHPOINTS},
     ),
     Shape(
@@ -112,7 +114,7 @@ SHAPES = [
     Shape(
         "two events",
         {"customers": {}, "events": {"n": 2}},
-        skipped={s: NO_ORDERS for s in ("profile", "kpis", "segments", "personas", "clv")},
+        skipped={s: NO_ORDERS for s in ORDER_STAGES},
         counts={"journey_timeline": 2},
     ),
 ]
