@@ -81,9 +81,10 @@ def ingest(
     input_table(kind)
     with Workspace.open(workspace) as ws, console.file_progress() as progress:
         report = ingest_files(ws, kind, paths, source=source, mapping=mapping, progress=progress)
-    from parcours.printing import print_ingest_report
+    from parcours.terminal import show
+    from parcours.views.quality import ingest_view
 
-    print_ingest_report(report)
+    show(ingest_view(report))
     if report.failures or any(f.quarantined for f in report.files):
         raise typer.Exit(2)
 
@@ -204,12 +205,14 @@ def journeys(
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Map customer journeys: timelines, funnels, paths, friction points, moments of truth."""
-    from parcours.journeys import print_timeline
+    from parcours.journeys import timeline
     from parcours.pipeline import run_stage
+    from parcours.terminal import show
+    from parcours.views.journeys import timeline_view
 
     with Workspace.open(workspace) as ws:
         if customer is not None:
-            print_timeline(ws, customer)
+            show(timeline_view(timeline(ws, customer), customer))
             return
         if funnel is not None and funnel not in ws.config.journeys.funnels:
             raise UserInputError(

@@ -8,56 +8,13 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from parcours.report.charts import figure_json
-from parcours.schema import (
-    CUSTOMER_PREDICTIONS,
-    IDENTITY_MAP,
-    INGEST_LOG,
-    KPI_COHORTS,
-    KPI_SEGMENTS,
-    SEGMENT_LABELS,
-)
 from parcours.views.locale import fmt, text
-from parcours.views.model import Lang, Section
-from parcours.views.source import has_rows
+from parcours.views.model import Lang
+from parcours.views.sections import sections
 from parcours.workspace import Workspace
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 10
-
-
-def sections(ws: Workspace) -> list[Section]:
-    """Every section, or the line saying why it is left out."""
-    from parcours.pipeline import missing_input, stage
-    from parcours.views.cohorts import cohort_views
-    from parcours.views.identity import identity_views
-    from parcours.views.knowledge import kpi_view
-    from parcours.views.prediction import prediction_views
-    from parcours.views.quality import quality_views
-    from parcours.views.segments import segment_views
-
-    engine = ws.engine
-    built = [
-        ("quality", INGEST_LOG.name, None, lambda: quality_views(engine)),
-        ("identity", IDENTITY_MAP.name, "resolve", lambda: identity_views(engine, ws.dir)),
-        ("knowledge", KPI_SEGMENTS.name, "kpis", lambda: [kpi_view(engine)]),
-        ("segments", SEGMENT_LABELS.name, "segments", lambda: segment_views(engine)),
-        ("cohorts", KPI_COHORTS.name, "kpis", lambda: cohort_views(engine)),
-        ("prediction", CUSTOMER_PREDICTIONS.name, "clv", lambda: prediction_views(engine)),
-    ]
-    out = []
-    for key, table, stage_name, views in built:
-        section = Section(key, text(f"section.{key}"))
-        if has_rows(engine, table):
-            section.views = views()
-        else:
-            need = missing_input(ws, stage(stage_name).needs) if stage_name else None
-            if need is not None:
-                reason = f"{need.missing} ({need.command})"
-            else:
-                reason = text("report.skipped.run", command=f"parcours {stage_name or 'ingest'}").en
-            section.skipped = text("report.skipped", reason=reason)
-        out.append(section)
-    return out
 
 
 def render(ws: Workspace, lang: Lang = "en") -> str:

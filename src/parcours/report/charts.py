@@ -7,6 +7,7 @@ import json
 import plotly.graph_objects as go
 from plotly.utils import PlotlyJSONEncoder
 
+from parcours.views.locale import text
 from parcours.views.model import Chart, Lang
 
 
@@ -38,6 +39,30 @@ def figure(chart: Chart, lang: Lang) -> go.Figure:
                     )
                 )
                 fig.update_layout(barmode="stack")
+            elif chart.kind == "funnel":
+                fig.add_trace(
+                    go.Funnel(
+                        name=series.name(lang),
+                        y=list(series.x),
+                        x=list(series.y),
+                        texttemplate="%{x:.0%}",
+                    )
+                )
+            elif chart.kind == "errorbar":
+                fig.add_trace(
+                    go.Scatter(
+                        name=series.name(lang),
+                        x=list(series.x),
+                        y=list(series.y),
+                        mode="markers",
+                        error_y={
+                            "type": "data",
+                            "symmetric": False,
+                            "array": list(series.high),
+                            "arrayminus": list(series.low),
+                        },
+                    )
+                )
             elif chart.kind == "line":
                 fig.add_trace(
                     go.Scatter(
@@ -49,6 +74,16 @@ def figure(chart: Chart, lang: Lang) -> go.Figure:
                 )
             else:
                 fig.add_trace(go.Bar(name=series.name(lang), x=list(series.x), y=list(series.y)))
+            if any(r is not None for r in series.reference):
+                fig.add_trace(
+                    go.Scatter(
+                        name=text("col.threshold")(lang),
+                        x=list(series.x),
+                        y=list(series.reference),
+                        mode="markers",
+                        marker={"symbol": "line-ew-open", "size": 28, "line": {"width": 3}},
+                    )
+                )
         fig.update_xaxes(title_text=name["x"])
         fig.update_yaxes(title_text=name["y"])
         if chart.value_kind == "pct":
@@ -58,7 +93,7 @@ def figure(chart: Chart, lang: Lang) -> go.Figure:
         height=380,
         margin={"l": 60, "r": 20, "t": 50, "b": 50},
         separators=",\u202f" if lang == "fr" else ".,",
-        showlegend=len(chart.series) > 1,
+        showlegend=len(fig.data) > 1,
     )
     return fig
 

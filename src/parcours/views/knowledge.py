@@ -110,6 +110,11 @@ def _table(rows: list[dict], columns: tuple[Column, ...], title: str) -> Table:
     return Table(columns, tuple(tuple(r[c.key] for c in columns) for r in rows), text(title))
 
 
+def knowledge_views(engine: Engine) -> list[View]:
+    """The report's customer-knowledge section."""
+    return [kpi_view(engine)]
+
+
 def kpi_view(engine: Engine) -> View:
     """The main KPI tables: overall and channel mix, second purchase, renewal, recruitment."""
     second = table_rows(engine, KPI_SECOND_PURCHASE.name)

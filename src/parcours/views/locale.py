@@ -38,7 +38,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "its tables are not built yet ({command})",
         "ses tables ne sont pas encore calculées ({command})",
     ),
+    "report.skipped.need": ("{missing} ({command})", "{missing} ({command})"),
+    # what a stage lacks (parcours.pipeline.Need)
+    "need.records": (
+        "no customers, orders or events ingested",
+        "aucun client, aucune commande ni aucun événement chargé",
+    ),
+    "need.resolved_orders": (
+        "orders not resolved to persons",
+        "commandes non rattachées à des personnes",
+    ),
+    "need.orders": ("no orders ingested", "aucune commande chargée"),
+    "need.resolved_events": (
+        "events not resolved to persons",
+        "événements non rattachés à des personnes",
+    ),
+    "need.events": ("no events ingested", "aucun événement chargé"),
+    "need.profile": ("no customer profile", "aucun profil client"),
     "report.see": ("see section", "voir la section"),
+    "run.outcomes": ("Pipeline", "Traitement"),
     # sections
     "section.quality": ("Data and quality", "Données et qualité"),
     "section.identity": ("Single customer view", "Vue client unique"),
@@ -225,6 +243,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Holdout evaluation: predicted against actual purchases",
         "Évaluation : achats prédits et réels",
     ),
+    "clv.holdout.run": (
+        "Holdout evaluation ({table}): fitted up to {end}, purchase days in the next {days} days",
+        "Évaluation sur période réservée ({table}) : ajusté jusqu'au {end}, jours d'achat "
+        "des {days} jours suivants",
+    ),
     "clv.finding.top": (
         "The top 10% of customers hold {share} of the predicted value ({value}).",
         "Les 10 % meilleurs clients portent {share} de la valeur prédite ({value}).",
@@ -249,6 +272,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Durées des étapes et seuils d'alerte",
     ),
     "jr.friction": ("Friction points, by revenue lost", "Points de friction, par CA perdu"),
+    "jr.friction.of": (
+        "Friction points of {funnel} (entries lost beyond the same step on other channels)",
+        "Points de friction du tunnel {funnel} (entrées perdues au-delà de la même étape "
+        "sur les autres canaux)",
+    ),
+    "jr.timeline": (
+        "Timeline of {who}: {count} touchpoints",
+        "Parcours de {who} : {count} contacts",
+    ),
+    "jr.timeline.last": (
+        "Timeline of {who}: {count} touchpoints (the last {limit})",
+        "Parcours de {who} : {count} contacts (les {limit} derniers)",
+    ),
     "jr.moments": (
         "Moments of truth: repurchase rate against the reference",
         "Moments de vérité : taux de réachat",
@@ -344,12 +380,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.excess": ("excess", "excès"),
     "col.revenue_lost": ("revenue lost", "CA perdu"),
     "col.page": ("page", "page"),
+    "col.when": ("when", "quand"),
+    "col.status": ("status", "statut"),
+    "col.seconds": ("seconds", "secondes"),
+    "col.why": ("why", "pourquoi"),
+    "col.stage": ("stage", "étape"),
+    "col.amount": ("amount", "montant"),
+    "col.order": ("order", "commande"),
     "col.touchpoint": ("touchpoint", "point de contact"),
     "col.outcome": ("outcome", "issue"),
     "col.events": ("events", "événements"),
     "col.rate": ("rate", "taux"),
     "col.reference": ("reference", "référence"),
     "col.difference": ("difference", "écart"),
+    "col.difference_pts": ("difference (points)", "écart (points)"),
+    "col.reference_rate": ("reference rate", "taux de référence"),
     "col.interval": ("interval", "intervalle"),
     "col.from_stage": ("from", "de"),
     "col.to_stage": ("to", "vers"),

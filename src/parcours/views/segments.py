@@ -3,13 +3,58 @@
 from __future__ import annotations
 
 from parcours.engine import Engine
-from parcours.schema import CUSTOMER_PROFILE, PERSONAS
+from parcours.schema import CUSTOMER_PROFILE, PERSONA_SELECTION, PERSONAS
 from parcours.views.knowledge import segment_table
 from parcours.views.locale import both, text
-from parcours.views.model import Chart, Column, Finding, Series, Table, Text, View, same
+from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import records, table_rows
 
 CARD = (Column("field", same("")), Column("value", same("")))
+PERSONA_COLUMNS = (
+    Column("persona", text("col.persona")),
+    Column("name_en", text("col.name")),
+    Column("name_fr", text("col.nom")),
+    Column("customers", text("col.customers"), "int"),
+    Column("customer_share", text("col.share"), "pct"),
+    Column("revenue_share", text("col.revenue_share"), "pct"),
+    Column("preferred_channel", text("col.channel")),
+    Column("favourite_families", text("col.families")),
+    Column("age_band", text("col.age")),
+    Column("traits_en", text("col.traits")),
+)
+
+
+def segment_kpi_view(engine: Engine) -> View:
+    """Lifecycle and RFM segments with their KPIs, as ``parcours segments`` prints them."""
+    return View(
+        "segment-kpis",
+        text("section.segments"),
+        tables=[
+            segment_table(engine, "lifecycle_segment", "seg.lifecycle"),
+            segment_table(engine, "rfm_segment", "seg.rfm"),
+        ],
+    )
+
+
+def personas_view(engine: Engine) -> View:
+    """How many personas and why, then one row per persona, as ``parcours personas`` prints."""
+    view = View("personas", text("seg.personas"))
+    selection = sorted(
+        (r["clusters"], r["value"], r["chosen"]) for r in table_rows(engine, PERSONA_SELECTION.name)
+    )
+    if selection:
+        k = next(n for n, _, chosen in selection if chosen)
+        tried = ", ".join(f"{n}: {v:.3f}" for n, v, _ in selection)
+        view.notes.append(Note(text("seg.personas.chosen", k=k, tried=tried)))
+    rows = table_rows(engine, PERSONAS.name, order=["persona"])
+    view.tables.append(
+        Table(
+            PERSONA_COLUMNS,
+            tuple(tuple(r[c.key] for c in PERSONA_COLUMNS) for r in rows),
+            text("seg.personas"),
+        )
+    )
+    return view
 
 
 def segment_views(engine: Engine) -> list[View]:
