@@ -75,7 +75,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "quality.nulls": ("Values set to empty", "Valeurs mises à vide"),
     "quality.coverage": ("Date coverage", "Période couverte"),
     "quality.warehouse": ("Warehouse", "Entrepôt"),
-    "quality.chart": ("Rows loaded and quarantined per file", "Lignes chargées et en quarantaine"),
+    "quality.chart": (
+        "Share of rows quarantined, per file",
+        "Part des lignes en quarantaine, par fichier",
+    ),
     "quality.finding.quarantine": (
         "{quarantined} of {read} rows read ({share}) were quarantined; main reason: {reason}.",
         "{quarantined} lignes sur {read} lues ({share}) sont en quarantaine ; "
@@ -89,6 +92,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Orders cover {first} to {last} ({months} months).",
         "Les commandes couvrent la période du {first} au {last} ({months} mois).",
     ),
+    "quality.reasons.file": ("Main reasons per file", "Principaux motifs par fichier"),
+    "reason.json": ("line not a JSON object", "ligne qui n'est pas un objet JSON"),
+    "reason.missing": ("{field}: missing value", "{field} : valeur absente"),
+    "reason.all_missing": (
+        "{field}: all missing, at least one is required",
+        "{field} : toutes absentes, au moins une est requise",
+    ),
+    "reason.below": ("{field}: below {limit}", "{field} : inférieur à {limit}"),
+    "reason.above": (
+        "{field}: above the plausible maximum",
+        "{field} : au-dessus du maximum plausible",
+    ),
+    "reason.dates": ("{field}: outside the plausible dates", "{field} : hors des dates plausibles"),
+    "reason.ambiguous": ("{field}: ambiguous decimal mark", "{field} : séparateur décimal ambigu"),
+    "reason.vocabulary": ("{field}: not a known value", "{field} : valeur inconnue"),
+    "reason.birth_date": (
+        "{field}: not a plausible birth date",
+        "{field} : date de naissance invraisemblable",
+    ),
+    "reason.invalid": ("{field}: not a valid value", "{field} : valeur non valide"),
+    "reason.other": ("{field}: other problem", "{field} : autre problème"),
     # identity
     "identity.joined": (
         "Records by how they joined their person",
@@ -98,6 +122,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "identity.changes": ("Key changes", "Changements de clés"),
     "identity.sources": ("Records per source", "Fiches par source"),
     "identity.review": ("Held apart for review", "Écartés pour revue"),
+    "method.single": ("single record", "fiche seule"),
+    "method.email": ("same email", "même e-mail"),
+    "method.phone": ("same phone", "même téléphone"),
+    "method.loyalty_id": ("same loyalty card", "même carte de fidélité"),
+    "method.account": ("same account", "même compte"),
+    "method.probabilistic": ("fuzzy match", "rapprochement approché"),
+    "method.forced": ("analyst decision", "décision d'un analyste"),
+    "identifier.email": ("email", "e-mail"),
+    "identifier.phone": ("phone", "téléphone"),
+    "identifier.loyalty_id": ("loyalty card", "carte de fidélité"),
+    "identifier.account": ("account", "compte"),
+    "identifier.device": ("device", "appareil"),
+    "review.shared": (
+        "{method} shared by people with other names",
+        "{method} partagé par des personnes aux noms différents",
+    ),
+    "review.too_many": (
+        "{method} held by too many records",
+        "{method} porté par trop de fiches",
+    ),
     "identity.finding.persons": (
         "{records} customer records are {persons} distinct persons: {merged} records joined "
         "another one.",
@@ -312,6 +356,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.new": ("new", "nouvelles"),
     "col.updated": ("updated", "modifiées"),
     "col.quarantined": ("quarantined", "en quarantaine"),
+    "col.quarantined_share": ("share quarantined", "part en quarantaine"),
     "col.reason": ("reason", "motif"),
     "col.rows": ("rows", "lignes"),
     "col.field": ("field", "champ"),
@@ -322,6 +367,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.last": ("last", "fin"),
     "col.method": ("method", "méthode"),
     "col.records": ("records", "fiches"),
+    "col.merges": ("merges", "fusions"),
     "col.persons": ("persons", "personnes"),
     "col.change": ("change", "changement"),
     "col.keys": ("keys", "clés"),
