@@ -81,7 +81,7 @@ def figure(chart: Chart, lang: Lang) -> go.Figure:
         if chart.value_kind == "pct":
             axis = fig.update_xaxes if chart.kind in ("hbar", "stacked") else fig.update_yaxes
             if chart.kind != "funnel":
-                axis(tickformat=".0%")
+                axis(tickformat=".2~%")
     fig.update_layout(
         title_text=chart.title(lang),
         height=height,

@@ -12,7 +12,7 @@ from parcours.schema import (
     KPI_SEGMENTS,
     SEGMENT_LABELS,
 )
-from parcours.views.locale import text
+from parcours.views.locale import MESSAGES, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import table_rows
 
@@ -61,18 +61,16 @@ def profile_view(report: Any) -> View:
 
 
 def segment_table(engine: Engine, dimension: str, title: str) -> Table:
-    """KPIs per segment of one segmentation, largest segment first, with French labels."""
+    """KPIs per segment of one segmentation, largest segment first, with its label."""
     rows = table_rows(engine, KPI_SEGMENTS.name, dimension=dimension)
-    labels = {
-        r["segment"]: r["label_fr"]
-        for r in table_rows(engine, SEGMENT_LABELS.name, dimension=dimension)
-    }
+    labels = segment_labels(engine, dimension)
     rows.sort(key=lambda r: -r["customers"])
     return Table(
         KPI_COLUMNS,
         tuple(
             tuple(
-                labels.get(r["segment"], "") if c.key == "label" else r[c.key] for c in KPI_COLUMNS
+                labels.get(r["segment"], same(r["segment"])) if c.key == "label" else r[c.key]
+                for c in KPI_COLUMNS
             )
             for r in rows
         ),
@@ -80,29 +78,41 @@ def segment_table(engine: Engine, dimension: str, title: str) -> Table:
     )
 
 
+def segment_labels(engine: Engine, dimension: str) -> dict[str, Text]:
+    """Segment code -> its name in both languages (segment_labels; channel mixes: catalogue)."""
+    labels = {
+        r["segment"]: Text(r["label_en"], r["label_fr"])
+        for r in table_rows(engine, SEGMENT_LABELS.name, dimension=dimension)
+    }
+    for key in MESSAGES:
+        if key.startswith("segment."):
+            labels.setdefault(key.removeprefix("segment."), text(key))
+    return labels
+
+
 SECOND_COLUMNS = (
     Column("first_channel", text("col.first_channel")),
     Column("customers", text("col.customers"), "int"),
     Column("second_buyers", text("col.second_buyers"), "int"),
-    Column("median_days", text("col.median"), "days", 2),
-    Column("q1_days", text("col.q1"), "days", 2),
-    Column("q3_days", text("col.q3"), "days", 2),
+    Column("median_days", text("col.median"), "days"),
+    Column("q1_days", text("col.q1"), "days"),
+    Column("q3_days", text("col.q3"), "days"),
     *(Column(f"within_{d}_days", same(f"≤{d} d"), "pct") for d in (30, 90, 180, 365)),
 )
 RENEWAL_COLUMNS = (
     Column("category", text("col.category")),
     Column("family", text("col.family")),
     Column("customers", text("col.customers"), "int"),
-    Column("median_days", text("col.median"), "days", 2),
-    Column("q1_days", text("col.q1"), "days", 2),
-    Column("q3_days", text("col.q3"), "days", 2),
+    Column("median_days", text("col.median"), "days"),
+    Column("q1_days", text("col.q1"), "days"),
+    Column("q3_days", text("col.q3"), "days"),
 )
 RECRUITMENT_COLUMNS = (
     Column("first_channel", text("col.first_channel")),
     Column("next_channel", text("col.next_channel")),
     Column("customers", text("col.customers"), "int"),
     Column("share", text("col.share"), "pct"),
-    Column("median_days", text("col.median_days"), "days", 2),
+    Column("median_days", text("col.median_days"), "days"),
 )
 
 
@@ -129,7 +139,11 @@ def kpi_view(engine: Engine) -> View:
         segment_table(engine, "channel_mix", "kpi.channel_mix"),
         _table(second, SECOND_COLUMNS, "kpi.second"),
         _table(renewal, RENEWAL_COLUMNS, "kpi.renewal"),
-        _table(recruitment, RECRUITMENT_COLUMNS, "kpi.recruitment"),
+        _table(
+            [{**r, "next_channel": _channel(r["next_channel"])} for r in recruitment],
+            RECRUITMENT_COLUMNS,
+            "kpi.recruitment",
+        ),
     ]
     _charts_and_findings(view, engine, second, renewal, recruitment)
     return view
@@ -158,6 +172,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
     ]
     if mix:
         mix.sort(key=lambda r: -r["revenue_per_active"])
+        mix_labels = segment_labels(engine, "channel_mix")
         view.charts.append(
             Chart(
                 "bar",
@@ -167,7 +182,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
                 series=(
                     Series(
                         text("col.revenue_active"),
-                        tuple(r["segment"] for r in mix),
+                        tuple(mix_labels.get(r["segment"], same(r["segment"])) for r in mix),
                         tuple(r["revenue_per_active"] for r in mix),
                     ),
                 ),
@@ -233,9 +248,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
     if recruitment:
         firsts = sorted({r["first_channel"] for r in recruitment})
         nexts = sorted({r["next_channel"] for r in recruitment})
-        nodes = tuple(same(f) for f in firsts) + tuple(
-            text("none") if n == "none" else same(n) for n in nexts
-        )
+        nodes = tuple(same(f) for f in firsts) + tuple(_channel(n) for n in nexts)
         view.charts.append(
             Chart(
                 "sankey",
@@ -298,6 +311,11 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
                 (renew[0]["median_days"],),
             )
         )
+
+
+def _channel(channel: str) -> Text:
+    """A channel as a name; ``none`` (no next channel yet) in words."""
+    return text("none") if channel == "none" else same(channel)
 
 
 def _on(channel: str) -> Text:

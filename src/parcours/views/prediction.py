@@ -57,7 +57,7 @@ def clv_view(report: Any) -> View:
     view.tables.append(
         Table(
             BAND_COLUMNS,
-            tuple((band, report.churn_risk[band]) for band in CHURN_RISK_BANDS),
+            tuple((text(f"band.{band}"), report.churn_risk[band]) for band in CHURN_RISK_BANDS),
             text("clv.predictions"),
         )
     )
@@ -137,7 +137,7 @@ def prediction_views(engine: Engine) -> list[View]:
     view.tables.append(
         Table(
             BAND_COLUMNS,
-            tuple((b, bands.get(b, 0)) for b in CHURN_RISK_BANDS),
+            tuple((text(f"band.{b}"), bands.get(b, 0)) for b in CHURN_RISK_BANDS),
             text("clv.predictions"),
         )
     )
@@ -167,7 +167,7 @@ def prediction_views(engine: Engine) -> list[View]:
             Chart(
                 "line",
                 text("clv.alive"),
-                same("months since the last purchase / mois depuis le dernier achat"),
+                text("col.months_since_last"),
                 text("col.p_alive"),
                 series=(
                     Series(

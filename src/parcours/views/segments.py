@@ -72,20 +72,21 @@ def segment_views(engine: Engine) -> list[View]:
                 series=(
                     Series(
                         text("col.share"),
-                        tuple(lifecycle.column("segment")),
+                        tuple(lifecycle.column("label")),
                         tuple(lifecycle.column("customer_share")),
                     ),
                     Series(
                         text("col.revenue_share"),
-                        tuple(lifecycle.column("segment")),
+                        tuple(lifecycle.column("label")),
                         tuple(lifecycle.column("revenue_share")),
                     ),
                 ),
                 value_kind="pct",
             )
         )
-        for segment, share, revenue, customers in zip(
+        for segment, label, share, revenue, customers in zip(
             lifecycle.column("segment"),
+            lifecycle.column("label"),
             lifecycle.column("customer_share"),
             lifecycle.column("revenue_share"),
             lifecycle.column("customers"),
@@ -96,7 +97,7 @@ def segment_views(engine: Engine) -> list[View]:
                     Finding(
                         text(
                             "seg.finding.risk" if segment == "lapsing" else "seg.finding.top",
-                            segment=segment,
+                            segment=label,
                             customers=(customers, "int"),
                             share=(share, "pct"),
                             revenue=(revenue, "pct"),
