@@ -284,13 +284,17 @@ def report(
         Path | None,
         typer.Option(help="HTML file to write (default: report.html in the workspace)."),
     ] = None,
+    as_of: AsOfOpt = None,
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
-    """Write the customer-knowledge report: one HTML file that opens offline."""
+    """Write the customer-knowledge report: one HTML file that opens offline.
+
+    With --as-of, the pipeline first runs as of that date, as parcours run --as-of does.
+    """
     from parcours.report import write_report
 
     with Workspace.open(workspace) as ws:
-        path = write_report(ws, out, lang)
+        path = write_report(ws, out, lang, as_of.date() if as_of else None)
     console.out.print(f"report: {path}", markup=False, soft_wrap=True)
 
 

@@ -8,9 +8,11 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from parcours.report.charts import figure_json
+from parcours.schema import CUSTOMER_PROFILE
 from parcours.views.locale import fmt, text
 from parcours.views.model import Lang
 from parcours.views.sections import sections
+from parcours.views.source import has_rows, records
 from parcours.workspace import Workspace
 
 REPORT_FILE = "report.html"
@@ -37,11 +39,32 @@ def render(ws: Workspace, lang: Lang = "en") -> str:
         chart_json=lambda chart: figure_json(chart, lang),
         plotly_js=get_plotlyjs(),
         today=fmt(dt.date.today(), "date", lang),
+        as_of=_as_of(ws),
     )
 
 
-def write_report(ws: Workspace, out: Path | None = None, lang: Lang = "en") -> Path:
-    """Write the report (default: report.html in the workspace) and return its path."""
+def _as_of(ws: Workspace) -> dict | None:
+    """The date the profile describes and its buyers, for the report's subtitle."""
+    engine = ws.engine
+    if not has_rows(engine, CUSTOMER_PROFILE.name):
+        return None
+    p = engine.table(CUSTOMER_PROFILE.name)
+    row = records(p.aggregate(as_of=p.as_of.max(), buyers=(p.orders > 0).sum()), engine)[0]
+    return {"as_of": (row["as_of"], "date"), "customers": (row["buyers"], "int")}
+
+
+def write_report(
+    ws: Workspace, out: Path | None = None, lang: Lang = "en", as_of: dt.date | None = None
+) -> Path:
+    """Write the report (default: report.html in the workspace) and return its path.
+
+    With ``as_of``, the pipeline runs first as of that date (every stage uses only what was
+    known then, and its tables are replaced, as ``parcours run --as-of`` does).
+    """
+    if as_of is not None:
+        from parcours.pipeline import run
+
+        run(ws, as_of, show=False)
     path = Path(out) if out else ws.dir / REPORT_FILE
     path.write_text(render(ws, lang), encoding="utf-8")
     return path

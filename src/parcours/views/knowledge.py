@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+
 from parcours.engine import Engine
 from parcours.schema import (
+    CUSTOMER_PROFILE,
     KPI_RECRUITMENT,
     KPI_RENEWAL,
     KPI_SECOND_PURCHASE,
@@ -14,7 +17,7 @@ from parcours.schema import (
 )
 from parcours.views.locale import MESSAGES, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
-from parcours.views.source import table_rows
+from parcours.views.source import records, table_rows
 
 KPI_COLUMNS = (
     Column("segment", text("col.segment")),
@@ -210,6 +213,9 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
                         )
                     )
     channels = [r for r in second if r["first_channel"] != "all"]
+    distribution = second_purchase_distribution(engine)
+    if distribution is not None:
+        view.charts.append(distribution)
     if channels:
         days = ("30", "90", "180", "365")
         view.charts.append(
@@ -329,3 +335,57 @@ def _on(channel: str) -> Text:
     }
     en, fr = words.get(channel, (f"on {channel}", f"sur {channel}"))
     return Text(en, fr)
+
+
+# Delay to the second purchase, in days: the bins of its distribution (upper bounds).
+DELAY_BINS = (7, 30, 90, 180, 365)
+
+
+def second_purchase_distribution(engine: Engine) -> Chart | None:
+    """Second buyers by delay to their second purchase, per first channel (binned in the engine)."""
+    if not engine.has_table(CUSTOMER_PROFILE.name):
+        return None
+    p = engine.table(CUSTOMER_PROFILE.name)
+    if "days_to_second_order" not in p.columns:
+        return None
+    second = p.filter(p.days_to_second_order.notnull() & p.first_channel.notnull())
+    days = second.days_to_second_order
+    bin_of = ibis.cases(
+        *((days <= bound, i) for i, bound in enumerate(DELAY_BINS)), else_=len(DELAY_BINS)
+    )
+    binned = second.mutate(bin=bin_of)
+    rows = records(
+        binned.group_by(["first_channel", "bin"]).aggregate(customers=binned.count()), engine
+    )
+    if not rows:
+        return None
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["first_channel"]] = totals.get(r["first_channel"], 0) + r["customers"]
+    share = {
+        (r["first_channel"], r["bin"]): r["customers"] / totals[r["first_channel"]] for r in rows
+    }
+    labels = _bin_labels()
+    return Chart(
+        "bar",
+        text("kpi.chart.delay"),
+        text("col.delay"),
+        text("col.second_share"),
+        series=tuple(
+            Series(
+                same(channel),
+                labels,
+                tuple(share.get((channel, i), 0.0) for i in range(len(labels))),
+            )
+            for channel in sorted(totals, key=lambda c: -totals[c])
+        ),
+        value_kind="pct",
+    )
+
+
+def _bin_labels() -> tuple[Text, ...]:
+    lows = (0, *(b + 1 for b in DELAY_BINS))
+    labels = [
+        text("kpi.bin", low=low, high=high) for low, high in zip(lows, DELAY_BINS, strict=False)
+    ]
+    return (*labels, text("kpi.bin.more", low=DELAY_BINS[-1]))

@@ -180,6 +180,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Share who bought again, by first channel",
         "Part des clients ayant racheté, par canal du premier achat",
     ),
+    "kpi.chart.delay": (
+        "Delay to the second purchase, by first channel",
+        "Délai avant le deuxième achat, par canal du premier achat",
+    ),
+    "kpi.bin": ("{low}–{high} days", "{low} à {high} jours"),
+    "kpi.bin.more": ("over {low} days", "plus de {low} jours"),
     "kpi.chart.recruitment": (
         "First channel → next channel adopted",
         "Premier canal → canal adopté ensuite",
@@ -243,6 +249,35 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{k} personas, meilleure silhouette (essais : {tried})",
     ),
     "seg.seasonal": ("Seasonal and tourist customers", "Clients saisonniers et touristes"),
+    "seg.seasonal.festive": (
+        "seasonal buyers (festive windows)",
+        "acheteurs saisonniers (périodes de fêtes)",
+    ),
+    "seg.seasonal.tourist_store": (
+        "customers of a tourist-area store",
+        "clients d'un magasin en zone touristique",
+    ),
+    "seg.seasonal.tourists": (
+        "one-off tourists (one purchase, from elsewhere)",
+        "touristes de passage (un achat, venus d'ailleurs)",
+    ),
+    "seg.chart.festive": (
+        "Customers by share of spend in the festive windows",
+        "Clients selon la part de leurs achats en période de fêtes",
+    ),
+    "seg.festive.bin": ("{low} to {high}", "de {low} à {high}"),
+    "seg.finding.seasonal": (
+        "{customers} seasonal customers ({share}) buy mostly in the festive windows: "
+        "{revenue} of revenue.",
+        "{customers} clients saisonniers ({share}) achètent surtout pendant les fêtes : "
+        "{revenue} du CA.",
+    ),
+    "seg.finding.tourist": (
+        "{customers} customers ({share}) shop mainly in tourist-area stores; {once} of them "
+        "bought only once.",
+        "{customers} clients ({share}) achètent surtout en magasin touristique ; {once} "
+        "d'entre eux n'ont acheté qu'une fois.",
+    ),
     "seg.finding.top": (
         "{segment}: {share} of customers bring {revenue} of revenue.",
         "{segment} : {share} des clients font {revenue} du chiffre d'affaires.",
@@ -485,6 +520,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.buyers": ("buyers", "acheteurs"),
     "col.new_customers": ("new customers", "nouveaux clients"),
     "col.orders": ("orders", "commandes"),
+    "col.delay": ("days to the second purchase", "jours avant le deuxième achat"),
+    "col.second_share": ("share of second buyers", "part des réacheteurs"),
     "col.within": ("bought again within (days)", "racheté sous (jours)"),
     "col.tourist": ("tourist store", "magasin touristique"),
     "col.seasonal": ("festive share of spend", "part des achats en fêtes"),

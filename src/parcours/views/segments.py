@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ibis
+
 from parcours.engine import Engine
 from parcours.schema import CUSTOMER_PROFILE, PERSONA_SELECTION, PERSONAS
 from parcours.views.knowledge import segment_table
@@ -133,6 +135,9 @@ def segment_views(engine: Engine) -> list[View]:
                 )
             )
     views = [view]
+    seasonal = seasonal_view(engine)
+    if seasonal is not None:
+        views.append(seasonal)
     cards = table_rows(engine, PERSONAS.name, order=["persona"])
     if cards:
         personas = View("personas", text("seg.personas"))
@@ -176,3 +181,107 @@ def segment_views(engine: Engine) -> list[View]:
         )
         views.append(personas)
     return views
+
+
+# Festive share of spend: the bins of its distribution (lower bounds).
+FESTIVE_BINS = (0.0, 0.25, 0.5, 0.75)
+
+
+def seasonal_view(engine: Engine) -> View | None:
+    """Seasonal (festive) and tourist customers: how many, what they bring, from the profile."""
+    p = engine.table(CUSTOMER_PROFILE.name)
+    needed = {"festive_share", "tourist_store", "lifecycle_segment", "revenue", "orders"}
+    if not needed <= set(p.columns):
+        return None
+    buyers = p.filter(p.orders > 0)
+    festive = buyers.festive_share.fill_null(0)
+    band = ibis.cases(*((festive >= low, i) for i, low in reversed(list(enumerate(FESTIVE_BINS)))))
+    totals = records(
+        buyers.aggregate(
+            customers=buyers.count(),
+            revenue=buyers.revenue.sum(),
+            seasonal=(buyers.lifecycle_segment == "seasonal").sum(),
+            seasonal_revenue=buyers.revenue.sum(where=buyers.lifecycle_segment == "seasonal"),
+            tourist_store=buyers.tourist_store.fill_null(False).sum(),
+            tourist_revenue=buyers.revenue.sum(where=buyers.tourist_store.fill_null(False)),
+            tourist_once=(buyers.tourist_store.fill_null(False) & (buyers.orders == 1)).sum(),
+            tourists=(buyers.lifecycle_segment == "tourist").sum(),
+        ),
+        engine,
+    )[0]
+    bands = {
+        r["band"]: r["customers"]
+        for r in records(
+            buyers.mutate(band=band).group_by("band").aggregate(customers=ibis._.count()), engine
+        )
+    }
+    customers, revenue = totals["customers"], totals["revenue"] or 0
+    if not customers:
+        return None
+    view = View("seasonal", text("seg.seasonal"))
+    rows = (
+        (text("seg.seasonal.festive"), totals["seasonal"], totals["seasonal_revenue"]),
+        (text("seg.seasonal.tourist_store"), totals["tourist_store"], totals["tourist_revenue"]),
+        (text("seg.seasonal.tourists"), totals["tourists"], None),
+    )
+    view.tables.append(
+        Table(
+            (
+                Column("group", text("col.segment")),
+                Column("customers", text("col.customers"), "int"),
+                Column("share", text("col.share"), "pct", 1),
+                Column("revenue_share", text("col.revenue_share"), "pct", 1),
+            ),
+            tuple(
+                (name, n, n / customers, (r or 0) / revenue if revenue and r is not None else None)
+                for name, n, r in rows
+            ),
+            text("seg.seasonal"),
+        )
+    )
+    labels = tuple(
+        text("seg.festive.bin", low=(low, "pct"), high=(high, "pct"))
+        for low, high in zip(FESTIVE_BINS, (*FESTIVE_BINS[1:], 1.0), strict=True)
+    )
+    view.charts.append(
+        Chart(
+            "bar",
+            text("seg.chart.festive"),
+            text("col.seasonal"),
+            text("col.customers"),
+            series=(
+                Series(
+                    text("col.customers"),
+                    labels,
+                    tuple(bands.get(i, 0) for i in range(len(FESTIVE_BINS))),
+                ),
+            ),
+        )
+    )
+    if totals["seasonal"]:
+        view.findings.append(
+            Finding(
+                text(
+                    "seg.finding.seasonal",
+                    customers=(totals["seasonal"], "int"),
+                    share=(totals["seasonal"] / customers, "pct"),
+                    revenue=((totals["seasonal_revenue"] or 0) / revenue if revenue else 0, "pct"),
+                ),
+                2,
+                (totals["seasonal"], totals["seasonal_revenue"] or 0),
+            )
+        )
+    if totals["tourist_store"]:
+        view.findings.append(
+            Finding(
+                text(
+                    "seg.finding.tourist",
+                    customers=(totals["tourist_store"], "int"),
+                    share=(totals["tourist_store"] / customers, "pct"),
+                    once=(totals["tourist_once"] / totals["tourist_store"], "pct"),
+                ),
+                1.5,
+                (totals["tourist_store"], totals["tourist_once"]),
+            )
+        )
+    return view
