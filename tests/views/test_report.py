@@ -56,9 +56,14 @@ def test_report_of_a_hand_made_workspace_in_both_languages(tmp_path):
             # command; no events: the journeys section says so.
             assert "Section absente : aucun profil client (parcours profile)" in text
             assert "Section absente : aucun événement chargé" in text
+            # Reasons and joining methods are translated by their code, per file.
+            assert "orders.csv total_amount : inférieur à 0 1" in text
+            assert "même e-mail 2" in text and "fiche seule 1" in text
         else:
             assert "3 customer records are 2 distinct persons: 1 records joined" in text
             assert "Left out" in text
+            assert "orders.csv total_amount: below 0 1" in text
+            assert "same email 2" in text
     with Workspace.open(ws_dir) as ws:
         loaded = ws.engine.execute(ws.engine.table("orders").count())
     assert loaded == 3
