@@ -7,16 +7,36 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from parcours.pipeline import missing_input, run, stage
 from parcours.report.charts import figure_json
 from parcours.schema import CUSTOMER_PROFILE
 from parcours.views.locale import fmt, text
-from parcours.views.model import Lang
-from parcours.views.sections import sections
+from parcours.views.model import Lang, Section
+from parcours.views.sections import SECTIONS
 from parcours.views.source import has_rows, records
 from parcours.workspace import Workspace
 
 REPORT_FILE = "report.html"
 TOP_FINDINGS = 10
+
+
+def sections(ws: Workspace) -> list[Section]:
+    """Every section with its views, or the line saying why it is left out."""
+    out = []
+    for source in SECTIONS:
+        section = Section(source.key, text(f"section.{source.key}"))
+        if has_rows(ws.engine, source.table):
+            section.views = source.build(ws)
+        else:
+            need = missing_input(ws, stage(source.stage).needs) if source.stage else None
+            if need is not None:
+                reason = text("report.skipped.need", missing=need.text, command=need.command)
+            else:
+                command = f"parcours {source.stage or 'ingest'}"
+                reason = text("report.skipped.run", command=command)
+            section.skipped = text("report.skipped", reason=reason)
+        out.append(section)
+    return out
 
 
 def render(ws: Workspace, lang: Lang = "en") -> str:
@@ -62,8 +82,6 @@ def write_report(
     known then, and its tables are replaced, as ``parcours run --as-of`` does).
     """
     if as_of is not None:
-        from parcours.pipeline import run
-
         run(ws, as_of, show=False)
     path = Path(out) if out else ws.dir / REPORT_FILE
     path.write_text(render(ws, lang), encoding="utf-8")

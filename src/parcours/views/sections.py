@@ -1,7 +1,8 @@
 """The one registry of report sections: each names the table it needs and the stage writing it.
 
-The report (and any other renderer of whole sections) walks ``SECTIONS`` in order; a new
-capability adds one entry here.
+The report (and any other renderer of whole sections) walks ``SECTIONS`` in order, and says
+for a section whose table holds no rows what the pipeline lacks to write it; a new capability
+adds one entry here.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from parcours.schema import (
     KPI_SEGMENTS,
     SEGMENT_LABELS,
 )
-from parcours.views.locale import text
-from parcours.views.model import Section, View
-from parcours.views.source import has_rows
+from parcours.views.model import View
 from parcours.workspace import Workspace
 
 
@@ -87,24 +86,3 @@ SECTIONS: tuple[SectionSource, ...] = (
     SectionSource("prediction", CUSTOMER_PREDICTIONS.name, "clv", _prediction),
     SectionSource("journeys", JOURNEY_FUNNELS.name, "journeys", _journeys),
 )
-
-
-def sections(ws: Workspace) -> list[Section]:
-    """Every section with its views, or the line saying why it is left out."""
-    from parcours.pipeline import missing_input, stage
-
-    out = []
-    for source in SECTIONS:
-        section = Section(source.key, text(f"section.{source.key}"))
-        if has_rows(ws.engine, source.table):
-            section.views = source.build(ws)
-        else:
-            need = missing_input(ws, stage(source.stage).needs) if source.stage else None
-            if need is not None:
-                reason = text("report.skipped.need", missing=need.text, command=need.command)
-            else:
-                command = f"parcours {source.stage or 'ingest'}"
-                reason = text("report.skipped.run", command=command)
-            section.skipped = text("report.skipped", reason=reason)
-        out.append(section)
-    return out
