@@ -126,7 +126,10 @@ def _views_resolve(ws, summary):
 
 def _profile(ws, as_of, *, whole_run: bool = False):
     from parcours.metrics import write_profile
+    from parcours.segments.moves import keep_previous_segments
 
+    # The new profile has no segments: keep them, to count the moves once segments run.
+    keep_previous_segments(ws)
     report = write_profile(ws, as_of)
     # Within a run the later stages come next and bring back the columns a new profile clears.
     return dataclasses.replace(report, cleared=()) if whole_run else report
@@ -153,8 +156,11 @@ def _views_kpis(ws, report):
 def _segments(ws, as_of):
     from parcours.metrics import write_segment_kpis
     from parcours.segments import write_segments
+    from parcours.segments.moves import keep_previous_segments, write_segment_moves
 
+    keep_previous_segments(ws)
     report = write_segments(ws)
+    write_segment_moves(ws)
     # kpi_segments breaks KPIs down by the segment columns just added.
     write_segment_kpis(ws)
     return report

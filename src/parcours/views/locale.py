@@ -249,6 +249,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{k} personas, meilleure silhouette (essais : {tried})",
     ),
     "seg.seasonal": ("Seasonal and tourist customers", "Clients saisonniers et touristes"),
+    "seg.moves": (
+        "Moves between lifecycle segments since the previous run",
+        "Passages d'un segment à l'autre depuis le calcul précédent",
+    ),
+    "seg.moves.since": ("Moves since {date}", "Passages depuis le {date}"),
+    "seg.moves.none": ("not a customer", "pas client"),
+    "seg.finding.moves": (
+        "{customers} customers ({share}) changed lifecycle segment since {date}; the largest "
+        "move: {source} → {target} ({count}).",
+        "{customers} clients ({share}) ont changé de segment depuis le {date} ; principal "
+        "passage : {source} → {target} ({count}).",
+    ),
     "seg.seasonal.festive": (
         "seasonal buyers (festive windows)",
         "acheteurs saisonniers (périodes de fêtes)",
@@ -522,6 +534,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.orders": ("orders", "commandes"),
     "col.delay": ("days to the second purchase", "jours avant le deuxième achat"),
     "col.second_share": ("share of second buyers", "part des réacheteurs"),
+    "col.from_segment": ("previous segment", "segment précédent"),
+    "col.to_segment": ("segment now", "segment actuel"),
     "col.within": ("bought again within (days)", "racheté sous (jours)"),
     "col.tourist": ("tourist store", "magasin touristique"),
     "col.seasonal": ("festive share of spend", "part des achats en fêtes"),

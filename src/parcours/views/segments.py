@@ -5,11 +5,11 @@ from __future__ import annotations
 import ibis
 
 from parcours.engine import Engine
-from parcours.schema import CUSTOMER_PROFILE, PERSONA_SELECTION, PERSONAS
-from parcours.views.knowledge import segment_table
+from parcours.schema import CUSTOMER_PROFILE, PERSONA_SELECTION, PERSONAS, SEGMENT_MOVES
+from parcours.views.knowledge import segment_labels, segment_table
 from parcours.views.locale import both, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
-from parcours.views.source import records, table_rows
+from parcours.views.source import has_rows, records, table_rows
 
 CARD = (Column("field", same("")), Column("value", same("")))
 PERSONA_COLUMNS = (
@@ -135,9 +135,9 @@ def segment_views(engine: Engine) -> list[View]:
                 )
             )
     views = [view]
-    seasonal = seasonal_view(engine)
-    if seasonal is not None:
-        views.append(seasonal)
+    for extra in (moves_view(engine), seasonal_view(engine)):
+        if extra is not None:
+            views.append(extra)
     cards = table_rows(engine, PERSONAS.name, order=["persona"])
     if cards:
         personas = View("personas", text("seg.personas"))
@@ -282,6 +282,71 @@ def seasonal_view(engine: Engine) -> View | None:
                 ),
                 1.5,
                 (totals["tourist_store"], totals["tourist_once"]),
+            )
+        )
+    return view
+
+
+def moves_view(engine: Engine) -> View | None:
+    """How customers moved between lifecycle segments since the previous run, if one exists."""
+    if not has_rows(engine, SEGMENT_MOVES.name):
+        return None
+    moves = table_rows(engine, SEGMENT_MOVES.name)
+    moves.sort(key=lambda r: -r["customers"])
+    labels = segment_labels(engine, "lifecycle_segment") | {"none": text("seg.moves.none")}
+    names = sorted({r["from_segment"] for r in moves} | {r["to_segment"] for r in moves})
+    label = {n: labels.get(n, same(n)) for n in names}
+    view = View("moves", text("seg.moves"))
+    view.charts.append(
+        Chart(
+            "sankey",
+            text("seg.moves"),
+            text("col.from_segment"),
+            text("col.to_segment"),
+            # The previous segments on the left, the current ones on the right.
+            nodes=tuple(label[n] for n in names) * 2,
+            links=tuple(
+                (
+                    names.index(r["from_segment"]),
+                    len(names) + names.index(r["to_segment"]),
+                    r["customers"],
+                )
+                for r in moves
+            ),
+        )
+    )
+    moved = [r for r in moves if r["from_segment"] != r["to_segment"]]
+    view.tables.append(
+        Table(
+            (
+                Column("from", text("col.from_segment")),
+                Column("to", text("col.to_segment")),
+                Column("customers", text("col.customers"), "int"),
+            ),
+            tuple(
+                (label[r["from_segment"]], label[r["to_segment"]], r["customers"])
+                for r in moved[:15]
+            ),
+            text("seg.moves.since", date=(moves[0]["previous_as_of"], "date")),
+        )
+    )
+    total = sum(r["customers"] for r in moves)
+    if moved and total:
+        top = moved[0]
+        changed = sum(r["customers"] for r in moved)
+        view.findings.append(
+            Finding(
+                text(
+                    "seg.finding.moves",
+                    customers=(changed, "int"),
+                    share=(changed / total, "pct"),
+                    date=(top["previous_as_of"], "date"),
+                    source=label[top["from_segment"]],
+                    target=label[top["to_segment"]],
+                    count=(top["customers"], "int"),
+                ),
+                2.5,
+                (changed, top["customers"]),
             )
         )
     return view
