@@ -12,6 +12,7 @@ from parcours.errors import UserInputError
 from parcours.views.journeys import journeys_views, timeline_view
 from parcours.views.knowledge import second_purchase_distribution
 from parcours.views.run import outcomes_view
+from parcours.views.segments import contact_means
 
 
 def _write(ws, name: str, rows: list[dict]) -> None:
@@ -215,3 +216,33 @@ def test_run_outcomes_list_every_stage_with_its_status():
     table = outcomes_view(outcomes).tables[0]
     assert table.title.en == "Pipeline"
     assert table.rows == (("resolve", "ran", 1.25, ""), ("journeys", "skipped", None, "no events"))
+
+
+def test_persona_contact_means_are_shares_of_its_customers(make_workspace):
+    ws = make_workspace("duckdb")
+    _write(
+        ws,
+        "customer_profile",
+        [{"customer_key": k, "persona": p} for k, p in [("a", "p1"), ("b", "p1"), ("c", "p2")]],
+    )
+    _write(
+        ws,
+        "customers_golden",
+        [
+            {"customer_key": "a", "email": "a@x.fr", "phone": None},
+            {"customer_key": "b", "email": None, "phone": "+33600000000"},
+            {"customer_key": "c", "email": "c@x.fr", "phone": "+33600000001"},
+        ],
+    )
+    # a opted in to email; c opted out.
+    _write(
+        ws,
+        "customer_consents",
+        [
+            {"customer_key": "a", "channel": "email", "granted": True},
+            {"customer_key": "c", "channel": "email", "granted": False},
+        ],
+    )
+    reach = contact_means(ws.engine)
+    assert reach["p1"].en == "email 50% (opted in 50%), phone 50%"
+    assert reach["p2"].fr == "e-mail 100% (dont accord 0%), téléphone 100%"

@@ -249,6 +249,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{k} personas, meilleure silhouette (essais : {tried})",
     ),
     "seg.seasonal": ("Seasonal and tourist customers", "Clients saisonniers et touristes"),
+    "seg.contact": ("email {email}, phone {phone}", "e-mail {email}, téléphone {phone}"),
+    "seg.contact.opt_in": (
+        "email {email} (opted in {opt_in}), phone {phone}",
+        "e-mail {email} (dont accord {opt_in}), téléphone {phone}",
+    ),
     "seg.moves": (
         "Moves between lifecycle segments since the previous run",
         "Passages d'un segment à l'autre depuis le calcul précédent",

@@ -5,7 +5,15 @@ from __future__ import annotations
 import ibis
 
 from parcours.engine import Engine
-from parcours.schema import CUSTOMER_PROFILE, PERSONA_SELECTION, PERSONAS, SEGMENT_MOVES
+from parcours.schema import (
+    CUSTOMER_CONSENTS,
+    CUSTOMER_KEY,
+    CUSTOMER_PROFILE,
+    CUSTOMERS_GOLDEN,
+    PERSONA_SELECTION,
+    PERSONAS,
+    SEGMENT_MOVES,
+)
 from parcours.views.knowledge import segment_labels, segment_table
 from parcours.views.locale import both, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
@@ -141,6 +149,7 @@ def segment_views(engine: Engine) -> list[View]:
     cards = table_rows(engine, PERSONAS.name, order=["persona"])
     if cards:
         personas = View("personas", text("seg.personas"))
+        reach = contact_means(engine)
         for c in cards:
             personas.cards.append(
                 Table(
@@ -153,6 +162,7 @@ def segment_views(engine: Engine) -> list[View]:
                         (text("col.families"), c["favourite_families"]),
                         (text("col.age"), c["age_band"]),
                         (text("col.traits"), Text(c["traits_en"], c["traits_fr"])),
+                        (text("col.contact"), reach.get(c["persona"], text("none"))),
                     ),
                     # Names are data, in both languages.
                     same(c["persona"]) if not c["name_en"] else Text(c["name_en"], c["name_fr"]),
@@ -285,6 +295,38 @@ def seasonal_view(engine: Engine) -> View | None:
             )
         )
     return view
+
+
+def contact_means(engine: Engine) -> dict[str, Text]:
+    """Per persona, the share of its customers reachable by email, by phone, with an opt-in."""
+    if not engine.has_table(CUSTOMERS_GOLDEN.name):
+        return {}
+    p = engine.table(CUSTOMER_PROFILE.name)
+    if "persona" not in p.columns:
+        return {}
+    golden = engine.table(CUSTOMERS_GOLDEN.name)
+    people = p.filter(p.persona.notnull()).select(CUSTOMER_KEY, "persona")
+    people = people.left_join(golden.select(CUSTOMER_KEY, "email", "phone"), CUSTOMER_KEY).select(
+        CUSTOMER_KEY, "persona", "email", "phone"
+    )
+    measures = {"email": ibis._.email.notnull().mean(), "phone": ibis._.phone.notnull().mean()}
+    if has_rows(engine, CUSTOMER_CONSENTS.name):
+        c = engine.table(CUSTOMER_CONSENTS.name)
+        opted = c.filter(c.granted & (c.channel == "email")).select(CUSTOMER_KEY).distinct()
+        people = people.left_join(opted.mutate(opt_in=True), CUSTOMER_KEY).select(
+            CUSTOMER_KEY, "persona", "email", "phone", "opt_in"
+        )
+        measures["opt_in"] = ibis._.opt_in.fill_null(False).mean()
+    shares = records(people.group_by("persona").aggregate(**measures), engine)
+    return {
+        r["persona"]: text(
+            "seg.contact.opt_in" if "opt_in" in r else "seg.contact",
+            email=(r["email"], "pct"),
+            phone=(r["phone"], "pct"),
+            opt_in=(r.get("opt_in"), "pct"),
+        )
+        for r in shares
+    }
 
 
 def moves_view(engine: Engine) -> View | None:
