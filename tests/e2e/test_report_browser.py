@@ -6,6 +6,7 @@ data, no JavaScript error is logged and no request leaves the file.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,8 @@ def test_report_renders_every_section_and_chart_offline(reports, browser, lang, 
         assert section.count() == 1, source.key
         # The demo has every input: no section is left out.
         assert section.locator(".skipped").count() == 0, source.key
+    # Nothing a reader cannot read: no missing value printed as such.
+    assert not re.search(r"\b(nan|NaN|None|inf|undefined)\b", page.inner_text("body"))
     charts = page.locator("div.chart")
     assert charts.count() >= 15
     # Each chart drew: Plotly put an SVG in it, and every trace of it holds points.
