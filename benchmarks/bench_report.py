@@ -1,7 +1,7 @@
 """Benchmark ``parcours report`` on 1,000,000 customers: time, peak memory and file size.
 
 The demo retailer runs the whole pipeline at a small size (``--demo-customers``); its
-per-customer tables (``customer_profile``, ``customer_predictions``, ``identity_map``) and its
+per-customer tables (profile, predictions, identity map, golden records, consents) and its
 orders are then replicated in DuckDB, each copy under new keys, up to ``--customers``
 persons. The aggregate tables (KPIs, cohorts, journeys) keep the demo's rows: their size does
 not grow with customers. The baseline is the same report on the demo workspace, in the same
@@ -36,6 +36,8 @@ SCALED = {
     "customer_profile": "customer_key",
     "customer_predictions": "customer_key",
     "identity_map": "customer_key",
+    "customers_golden": "customer_key",
+    "customer_consents": "customer_key",
     "orders": "customer_id",
 }
 ORDERS_PER_CUSTOMER = 5
