@@ -11,6 +11,7 @@ import pytest
 from parcours.errors import UserInputError
 from parcours.views.journeys import journeys_views, timeline_view
 from parcours.views.knowledge import second_purchase_distribution
+from parcours.views.prediction import clv_distribution
 from parcours.views.run import outcomes_view
 from parcours.views.segments import contact_means
 
@@ -246,3 +247,12 @@ def test_persona_contact_means_are_shares_of_its_customers(make_workspace):
     reach = contact_means(ws.engine)
     assert reach["p1"].en == "email 50% (opted in 50%), phone 50%"
     assert reach["p2"].fr == "e-mail 100% (dont accord 0%), téléphone 100%"
+
+
+def test_clv_distribution_counts_customers_per_value_band(make_workspace):
+    ws = make_workspace("duckdb")
+    _write(ws, "customer_predictions", [{"clv": v} for v in (5.0, 20.0, 49.9, 3000.0, None)])
+    series = clv_distribution(ws.engine).series[0]
+    # 0-10, 10-50, 50-100, 100-250, 250-500, 500-1000, 1000-2500, 2500 and more.
+    assert series.y == (1, 2, 0, 0, 0, 0, 0, 1)
+    assert series.x[0].en == "€0 to €10" and series.x[-1].fr == "2\u202f500\u00a0€ et plus"

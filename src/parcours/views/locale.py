@@ -331,6 +331,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # prediction
     "clv.predictions": ("Customer predictions", "Prédictions client"),
+    "clv.band": ("{low} to {high}", "de {low} à {high}"),
+    "clv.band.more": ("{low} and more", "{low} et plus"),
     "clv.distribution": (
         "Customers by predicted 12-month value",
         "Clients par valeur prédite à 12 mois",

@@ -28,6 +28,45 @@ EVALUATION_COLUMNS = (
 )
 
 
+# Predicted value bands, in euros (lower bounds): the bins of the CLV distribution.
+CLV_BINS = (0, 10, 50, 100, 250, 500, 1000, 2500)
+
+
+def clv_distribution(engine: Engine) -> Chart | None:
+    """Customers per band of predicted value, binned in the engine."""
+    p = engine.table(CUSTOMER_PREDICTIONS.name)
+    valued = p.filter(p.clv.notnull())
+    band = ibis.cases(*((valued.clv >= low, i) for i, low in reversed(list(enumerate(CLV_BINS)))))
+    counts = {
+        r["band"]: r["customers"]
+        for r in records(
+            valued.mutate(band=band).group_by("band").aggregate(customers=ibis._.count()), engine
+        )
+    }
+    if not counts:
+        return None
+    highs = (*CLV_BINS[1:], None)
+    labels = tuple(
+        text("clv.band", low=(low, "money"), high=(high, "money"))
+        if high is not None
+        else text("clv.band.more", low=(low, "money"))
+        for low, high in zip(CLV_BINS, highs, strict=True)
+    )
+    return Chart(
+        "bar",
+        text("clv.distribution"),
+        text("col.clv"),
+        text("col.customers"),
+        series=(
+            Series(
+                text("col.customers"),
+                labels,
+                tuple(counts.get(i, 0) for i in range(len(CLV_BINS))),
+            ),
+        ),
+    )
+
+
 def clv_view(report: Any) -> View:
     """What a CLV run fitted and wrote, as ``parcours clv`` prints it."""
     from parcours.models.predictions import MODEL_NAMES
@@ -153,6 +192,9 @@ def prediction_views(engine: Engine) -> list[View]:
                 (bands["high"], bands["high"] / customers),
             )
         )
+    distribution = clv_distribution(engine)
+    if distribution is not None:
+        view.charts.insert(0, distribution)
     recency = p.mutate(months=((p.age_days - p.recency_days) / 30).floor().cast("int64"))
     alive = records(
         recency.filter(recency.p_alive.notnull())
