@@ -81,9 +81,10 @@ def ingest(
     input_table(kind)
     with Workspace.open(workspace) as ws, console.file_progress() as progress:
         report = ingest_files(ws, kind, paths, source=source, mapping=mapping, progress=progress)
-    from parcours.printing import print_ingest_report
+    from parcours.terminal import show
+    from parcours.views.quality import ingest_view
 
-    print_ingest_report(report)
+    show(ingest_view(report))
     if report.failures or any(f.quarantined for f in report.files):
         raise typer.Exit(2)
 
@@ -204,12 +205,14 @@ def journeys(
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
     """Map customer journeys: timelines, funnels, paths, friction points, moments of truth."""
-    from parcours.journeys import print_timeline
+    from parcours.journeys import timeline
     from parcours.pipeline import run_stage
+    from parcours.terminal import show
+    from parcours.views.journeys import timeline_view
 
     with Workspace.open(workspace) as ws:
         if customer is not None:
-            print_timeline(ws, customer)
+            show(timeline_view(timeline(ws, customer), customer))
             return
         if funnel is not None and funnel not in ws.config.journeys.funnels:
             raise UserInputError(
@@ -249,11 +252,12 @@ def monitor(
         _run_stage(workspace, "monitor", as_of)
         return
     from parcours.monitor import list_incidents
-    from parcours.monitor.stage import INCIDENT_COLUMNS, incident_rows
+    from parcours.terminal import show
+    from parcours.views.monitoring import incidents_view
 
     with Workspace.open(workspace) as ws:
         found = list_incidents(ws, since.date() if since else None)
-    console.table(f"Incidents ({len(found)})", INCIDENT_COLUMNS, incident_rows(found))
+    show(incidents_view(found))
 
 
 plan_app = typer.Typer(help="CRM plans: scenarios timed by the data, under one contact policy.")
@@ -309,13 +313,17 @@ def report(
         Path | None,
         typer.Option(help="HTML file to write (default: report.html in the workspace)."),
     ] = None,
+    as_of: AsOfOpt = None,
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
-    """Write the customer-knowledge report: one HTML file that opens offline."""
+    """Write the customer-knowledge report: one HTML file that opens offline.
+
+    With --as-of, the pipeline first runs as of that date, as parcours run --as-of does.
+    """
     from parcours.report import write_report
 
     with Workspace.open(workspace) as ws:
-        path = write_report(ws, out, lang)
+        path = write_report(ws, out, lang, as_of.date() if as_of else None)
     console.out.print(f"report: {path}", markup=False, soft_wrap=True)
 
 

@@ -25,6 +25,10 @@ from parcours.schema import (
     EVENTS,
     ORDERS,
 )
+from parcours.terminal import show as show_view
+from parcours.views.locale import text
+from parcours.views.model import Text, View
+from parcours.views.run import outcomes_view
 from parcours.workspace import Workspace
 
 
@@ -36,8 +40,9 @@ class Need:
     ----------
     tables : tuple of str
         Tables of which at least one must exist and hold rows.
-    missing : str
-        What the user lacks, in their words ("no orders ingested").
+    code : str
+        What the user lacks, as a key of the message catalogue (``need.<code>``: "no orders
+        ingested").
     command : str
         The command that brings it.
     upstream : Need, optional
@@ -46,48 +51,54 @@ class Need:
     """
 
     tables: tuple[str, ...]
-    missing: str
+    code: str
     command: str
     upstream: Need | None = None
+
+    @property
+    def text(self) -> Text:
+        """What the user lacks, in both languages."""
+        return text(f"need.{self.code}")
+
+    @property
+    def missing(self) -> str:
+        return self.text.en
 
 
 RECORDS = Need(
     (CUSTOMERS.name, ORDERS.name, EVENTS.name),
-    "no customers, orders or events ingested",
+    "records",
     "parcours ingest customers FILE",
 )
 RESOLVED_ORDERS = Need(
     (CUSTOMER_ORDERS.name,),
-    "orders not resolved to persons",
+    "resolved_orders",
     "parcours resolve",
-    Need(
-        (ORDERS.name,), "no orders ingested", "parcours ingest orders FILE, then parcours resolve"
-    ),
+    Need((ORDERS.name,), "orders", "parcours ingest orders FILE, then parcours resolve"),
 )
 RESOLVED_EVENTS = Need(
     (CUSTOMER_EVENTS.name,),
-    "events not resolved to persons",
+    "resolved_events",
     "parcours resolve",
-    Need(
-        (EVENTS.name,), "no events ingested", "parcours ingest events FILE, then parcours resolve"
-    ),
+    Need((EVENTS.name,), "events", "parcours ingest events FILE, then parcours resolve"),
 )
-PROFILE = Need((CUSTOMER_PROFILE.name,), "no customer profile", "parcours profile")
+PROFILE = Need((CUSTOMER_PROFILE.name,), "profile", "parcours profile")
 PURCHASES = (RESOLVED_ORDERS,)
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage: what it needs, how it runs, what it prints.
+    """One stage: what it needs, how it runs, what it shows.
 
-    ``run(ws, as_of, **options)`` returns a report that ``show(ws, report)`` prints; the
-    options are those of the stage's command (``parcours run`` passes none).
+    ``run(ws, as_of, **options)`` returns a report of which ``views(ws, report)`` builds the
+    views to show; the options are those of the stage's command (``parcours run`` passes
+    none).
     """
 
     name: str
     needs: tuple[Need, ...]
     run: Callable[..., Any]
-    show: Callable[[Workspace, Any], None]
+    views: Callable[[Workspace, Any], list[View]]
     description: str
 
 
@@ -107,24 +118,27 @@ def _resolve(ws, as_of, *, full: bool = False):
     return resolve(ws, full=full)
 
 
-def _show_resolve(ws, summary):
-    from parcours.printing import print_resolve
+def _views_resolve(ws, summary):
+    from parcours.views.identity import resolve_view
 
-    print_resolve(summary)
+    return [resolve_view(summary)]
 
 
 def _profile(ws, as_of, *, whole_run: bool = False):
     from parcours.metrics import write_profile
+    from parcours.segments.moves import keep_previous_segments
 
+    # The new profile has no segments: keep them, to count the moves once segments run.
+    keep_previous_segments(ws)
     report = write_profile(ws, as_of)
     # Within a run the later stages come next and bring back the columns a new profile clears.
     return dataclasses.replace(report, cleared=()) if whole_run else report
 
 
-def _show_profile(ws, report):
-    from parcours.segments.summary import print_profile
+def _views_profile(ws, report):
+    from parcours.views.knowledge import profile_view
 
-    print_profile(report)
+    return [profile_view(report)]
 
 
 def _kpis(ws, as_of):
@@ -133,26 +147,29 @@ def _kpis(ws, as_of):
     return write_kpis(ws)
 
 
-def _show_kpis(ws, report):
-    from parcours.segments.summary import print_kpis
+def _views_kpis(ws, report):
+    from parcours.views.knowledge import kpi_view
 
-    print_kpis(ws, report)
+    return [kpi_view(ws.engine)]
 
 
 def _segments(ws, as_of):
     from parcours.metrics import write_segment_kpis
     from parcours.segments import write_segments
+    from parcours.segments.moves import keep_previous_segments, write_segment_moves
 
+    keep_previous_segments(ws)
     report = write_segments(ws)
+    write_segment_moves(ws)
     # kpi_segments breaks KPIs down by the segment columns just added.
     write_segment_kpis(ws)
     return report
 
 
-def _show_segments(ws, report):
-    from parcours.segments.summary import print_segments
+def _views_segments(ws, report):
+    from parcours.views.segments import segment_kpi_view
 
-    print_segments(ws)
+    return [segment_kpi_view(ws.engine)]
 
 
 def _personas(ws, as_of):
@@ -164,10 +181,10 @@ def _personas(ws, as_of):
     return report
 
 
-def _show_personas(ws, report):
-    from parcours.segments.summary import print_personas
+def _views_personas(ws, report):
+    from parcours.views.segments import personas_view
 
-    print_personas(ws)
+    return [personas_view(ws.engine)]
 
 
 def _clv(ws, as_of, *, holdout_days: int | None = None):
@@ -176,10 +193,10 @@ def _clv(ws, as_of, *, holdout_days: int | None = None):
     return write_predictions(ws, as_of, holdout_days=holdout_days)
 
 
-def _show_clv(ws, report):
-    from parcours.models.predictions import print_clv
+def _views_clv(ws, report):
+    from parcours.views.prediction import clv_view
 
-    print_clv(report)
+    return [clv_view(report)]
 
 
 def _journeys(ws, as_of, *, start=None, end=None, funnel: str | None = None):
@@ -189,13 +206,15 @@ def _journeys(ws, as_of, *, start=None, end=None, funnel: str | None = None):
     return report, funnel
 
 
-def _show_journeys(ws, result):
-    from parcours.journeys import print_journeys
+def _views_journeys(ws, result):
+    from parcours.views.journeys import journey_notes_view, journeys_views
 
     report, funnel = result
-    for line in [*report.warnings, *report.notes]:
-        console.warn(line)
-    print_journeys(ws, funnel)
+    descriptions = {name: f.description for name, f in ws.config.journeys.funnels.items()}
+    return [
+        journey_notes_view(report.warnings, report.notes),
+        *journeys_views(ws.engine, funnel, descriptions),
+    ]
 
 
 def _monitor(ws, as_of):
@@ -204,10 +223,10 @@ def _monitor(ws, as_of):
     return write_monitor(ws, as_of)
 
 
-def _show_monitor(ws, report):
-    from parcours.monitor import print_monitor
+def _views_monitor(ws, report):
+    from parcours.views.monitoring import monitor_run_view
 
-    print_monitor(ws, report)
+    return [monitor_run_view(report)]
 
 
 STAGES = (
@@ -215,44 +234,44 @@ STAGES = (
         "resolve",
         (RECORDS,),
         _resolve,
-        _show_resolve,
+        _views_resolve,
         "records to persons: golden records and keyed orders, events and consents",
     ),
-    Stage("profile", PURCHASES, _profile, _show_profile, "one row per person as of a date"),
+    Stage("profile", PURCHASES, _profile, _views_profile, "one row per person as of a date"),
     Stage(
         "kpis",
         (*PURCHASES, PROFILE),
         _kpis,
-        _show_kpis,
+        _views_kpis,
         "KPIs per segment and period, delays, renewal, recruitment, cohorts",
     ),
     Stage(
         "segments",
         (*PURCHASES, PROFILE),
         _segments,
-        _show_segments,
+        _views_segments,
         "RFM and lifecycle segments in the profile, and their KPIs",
     ),
     Stage(
         "personas",
         (*PURCHASES, PROFILE),
         _personas,
-        _show_personas,
+        _views_personas,
         "data-driven personas in the profile, and their KPIs",
     ),
-    Stage("clv", PURCHASES, _clv, _show_clv, "purchases, P(alive), spend, CLV, churn risk"),
+    Stage("clv", PURCHASES, _clv, _views_clv, "purchases, P(alive), spend, CLV, churn risk"),
     Stage(
         "journeys",
         (RESOLVED_EVENTS,),
         _journeys,
-        _show_journeys,
+        _views_journeys,
         "timelines, funnels, paths, friction points, moments of truth",
     ),
     Stage(
         "monitor",
         PURCHASES,
         _monitor,
-        _show_monitor,
+        _views_monitor,
         "KPI series, seasonal baselines, explained incidents, abnormal customers, alerts",
     ),
 )
@@ -298,7 +317,8 @@ def run_stage(ws: Workspace, name: str, as_of: dt.date | None = None, **options:
     # The stage's tables are replaced together, or not at all.
     with ws.engine.batch(), console.err.status(f"{name}..."):
         report = s.run(ws, as_of, **options)
-    s.show(ws, report)
+    for view in s.views(ws, report):
+        show_view(view)
     return report
 
 
@@ -330,9 +350,10 @@ def run(ws: Workspace, as_of: dt.date | None = None, *, show: bool = True) -> li
             outcomes.append(Outcome(s.name, "ran", time.perf_counter() - start))
             if show:
                 console.out.rule(s.name)
-                s.show(ws, report)
+                for view in s.views(ws, report):
+                    show_view(view)
     if show:
-        print_outcomes(outcomes)
+        show_view(outcomes_view(outcomes))
     return outcomes
 
 
@@ -341,15 +362,3 @@ def _skipped(name: str, missing: str, command: str | None, show: bool) -> Outcom
     if show:
         console.warn(f"{name} skipped: {reason}")
     return Outcome(name, "skipped", reason=reason)
-
-
-def print_outcomes(outcomes: Sequence[Outcome]) -> None:
-    """The closing table of ``parcours run``: what ran, what was skipped and why."""
-    console.table(
-        "Pipeline",
-        ["stage", "status", "seconds", "why"],
-        [
-            (o.stage, o.status, None if o.seconds is None else round(o.seconds, 1), o.reason)
-            for o in outcomes
-        ],
-    )

@@ -812,6 +812,32 @@ PERSONA_CROSSING = TableSpec(
     key=("marketing_persona", "dimension", "segment"),
 )
 
+SEGMENT_PREVIOUS = TableSpec(
+    "segment_previous",
+    "Each person's lifecycle segment as the previous segments run left it, kept before the "
+    "profile or the segments are rewritten.",
+    (
+        C(CUSTOMER_KEY, "string", KEY_DOC, required=True),
+        C("lifecycle_segment", "string", "Lifecycle segment then."),
+        C("as_of", "date", "The date that profile described.", required=True),
+    ),
+    key=(CUSTOMER_KEY,),
+)
+
+SEGMENT_MOVES = TableSpec(
+    "segment_moves",
+    "How customers moved between lifecycle segments since the previous segments run "
+    "(`none`: not in the profile then, or no longer).",
+    (
+        C("from_segment", "string", "Lifecycle segment at the previous run.", required=True),
+        C("to_segment", "string", "Lifecycle segment now.", required=True),
+        C("customers", "int64", "Customers who moved so (or stayed).", required=True),
+        C("previous_as_of", "date", "The date of the previous profile.", required=True),
+        C("as_of", "date", "The date of the profile now.", required=True),
+    ),
+    key=("from_segment", "to_segment"),
+)
+
 KNOWLEDGE_TABLES: tuple[TableSpec, ...] = (
     CUSTOMER_PROFILE,
     CUSTOMER_CATEGORIES,
@@ -826,6 +852,8 @@ KNOWLEDGE_TABLES: tuple[TableSpec, ...] = (
     PERSONA_TRAITS,
     PERSONA_SELECTION,
     PERSONA_CROSSING,
+    SEGMENT_PREVIOUS,
+    SEGMENT_MOVES,
 )
 
 # -- prediction: CLV and churn

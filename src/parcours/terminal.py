@@ -10,12 +10,12 @@ from parcours.views.locale import missing
 from parcours.views.model import Column, Lang, Table, Text, View
 
 
-def cell(value: Any, column: Column) -> str:
+def cell(value: Any, column: Column, lang: Lang = "en") -> str:
     """A value as the terminal prints it: thousands separators, shares in percent."""
     if missing(value):
         return ""
     if isinstance(value, Text):
-        return value.en
+        return value(lang)
     kind = column.kind
     if kind == "pct":
         return f"{value:.{0 if column.digits is None else column.digits}%}"
@@ -41,7 +41,7 @@ def draw_table(table: Table, lang: Lang = "en") -> None:
     console.table(
         table.title(lang) if table.title else None,
         [c.label(lang) for c in table.columns],
-        [[cell(v, c) for v, c in zip(r, table.columns, strict=True)] for r in table.rows],
+        [[cell(v, c, lang) for v, c in zip(r, table.columns, strict=True)] for r in table.rows],
     )
 
 

@@ -52,11 +52,18 @@ def test_report_of_a_hand_made_workspace_in_both_languages(tmp_path):
             assert "3 fiches clients correspondent à 2 personnes distinctes" in text
             # 1 of the 5 rows read (4 orders + ... ) is quarantined: the negative amount.
             assert "en quarantaine" in text
-            # No profile yet: the stage registry names what is missing and the command.
-            assert "Section absente : no customer profile (parcours profile)" in text
+            # No profile yet: the stage registry names what is missing, in French, and the
+            # command; no events: the journeys section says so.
+            assert "Section absente : aucun profil client (parcours profile)" in text
+            assert "Section absente : aucun événement chargé" in text
+            # Reasons and joining methods are translated by their code, per file.
+            assert "orders.csv total_amount : inférieur à 0 1" in text
+            assert "même e-mail 2" in text and "fiche seule 1" in text
         else:
             assert "3 customer records are 2 distinct persons: 1 records joined" in text
             assert "Left out" in text
+            assert "orders.csv total_amount: below 0 1" in text
+            assert "same email 2" in text
     with Workspace.open(ws_dir) as ws:
         loaded = ws.engine.execute(ws.engine.table("orders").count())
     assert loaded == 3

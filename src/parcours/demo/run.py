@@ -10,7 +10,8 @@ from parcours import console
 from parcours.errors import UserInputError
 from parcours.ingest import IngestReport, ingest_files
 from parcours.pipeline import run
-from parcours.printing import print_ingest_report
+from parcours.terminal import show
+from parcours.views.quality import ingest_view, warehouse_view
 from parcours.workspace import Workspace
 
 MARKER = ".parcours-demo"
@@ -37,8 +38,8 @@ def run_demo(
     with Workspace.init(directory, sources=manifest.sources, engine=engine) as ws:
         with console.file_progress() as progress:
             report = ingest_demo(ws, manifest, progress)
-        print_ingest_report(report)
-        print_table_counts(ws)
+        show(ingest_view(report))
+        show(warehouse_view(ws.engine))
         run(ws)
         from parcours.report import write_report
 
@@ -54,10 +55,3 @@ def ingest_demo(ws: Workspace, manifest, progress=None) -> IngestReport:
         report.files += part.files
         report.failures += part.failures
     return report
-
-
-def print_table_counts(ws: Workspace) -> None:
-    from parcours.terminal import show
-    from parcours.views.quality import warehouse_view
-
-    show(warehouse_view(ws.engine))

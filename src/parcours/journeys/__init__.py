@@ -1,19 +1,14 @@
 """Customer journeys: timelines, stages, funnels, paths, durations, friction, moments of truth.
 
-Entry points: ``write_journeys`` (the stage), ``timeline`` (one person's touchpoints),
-``print_journeys`` and ``print_timeline`` (what ``parcours journeys`` prints).
+Entry points: ``write_journeys`` (the stage) and ``timeline`` (one person's touchpoints);
+``parcours.views.journeys`` shows what they wrote.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from parcours.journeys.report import (
-    JourneysReport,
-    print_journeys,
-    print_timeline,
-    write_journeys,
-)
+from parcours.journeys.report import JourneysReport, write_journeys
 from parcours.workspace import Workspace
 
 
@@ -24,4 +19,4 @@ def timeline(ws: Workspace, customer_key: str) -> pd.DataFrame:
     return _timeline(ws.engine, ws.config.journeys.stages, customer_key)
 
 
-__all__ = ["JourneysReport", "print_journeys", "print_timeline", "timeline", "write_journeys"]
+__all__ = ["JourneysReport", "timeline", "write_journeys"]

@@ -9,7 +9,7 @@ from parcours.models.bgnbd import BetaGeoModel
 from parcours.models.clv import customer_lifetime_value, discounted_purchases
 from parcours.models.gammagamma import GammaGammaModel
 from parcours.models.mbgnbd import ModifiedBetaGeoModel
-from parcours.models.predictions import ClvReport, print_clv, write_predictions
+from parcours.models.predictions import ClvReport, write_predictions
 from parcours.models.simulation import simulate_bgnbd
 from parcours.models.summary import calibration_holdout_summary, rfm_summary
 
@@ -22,7 +22,6 @@ __all__ = [
     "calibration_holdout_summary",
     "customer_lifetime_value",
     "discounted_purchases",
-    "print_clv",
     "rfm_summary",
     "simulate_bgnbd",
     "write_predictions",

@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from parcours import console, facts
+from parcours import facts
 from parcours.config import ClvConfig
 from parcours.engine import Engine, conform
 from parcours.errors import MissingInputError, UserInputError
@@ -447,59 +447,3 @@ def _evaluation_table(
             EVAL_HOLDOUT_END: pa.array([as_of] * len(rows), pa.date32()),
         }
     )
-
-
-def print_clv(report: ClvReport) -> None:
-    """Print the fit, the churn-risk bands and the holdout evaluation of a CLV run.
-
-    Parameters
-    ----------
-    report : ClvReport
-        What :func:`write_predictions` returned.
-    """
-    params = ", ".join(f"{k}={v:.4g}" for k, v in report.params.items())
-    console.out.print(
-        f"{MODEL_NAMES[report.model]} fitted on {report.customers:,} customers as of "
-        f"{report.as_of.isoformat()} ({params}; alpha in days)",
-        markup=False,
-        soft_wrap=True,
-    )
-    if report.spend_params:
-        spend = ", ".join(f"{k}={v:.4g}" for k, v in report.spend_params.items())
-        console.out.print(f"Gamma-Gamma spend model: {spend}", markup=False, soft_wrap=True)
-    console.table(
-        "Customer predictions",
-        ["churn risk", "customers"],
-        [(band, report.churn_risk[band]) for band in CHURN_RISK_BANDS],
-    )
-    console.out.print(
-        f"expected purchase days in the next year: {report.expected_purchases_365d:,.0f}; "
-        f"{report.horizon_months}-month CLV of the base: {report.total_clv:,.2f}",
-        markup=False,
-        soft_wrap=True,
-    )
-    written = CUSTOMER_PREDICTIONS.name + (
-        f" and its columns in {facts.PROFILE}" if report.profile_updated else ""
-    )
-    console.out.print(f"wrote {written}", markup=False, soft_wrap=True)
-    if report.evaluation and report.calibration_end is not None:
-        console.table(
-            f"Holdout evaluation ({CLV_EVALUATION.name}): fitted up to "
-            f"{report.calibration_end.isoformat()}, purchase days in the next "
-            f"{report.holdout_days} days",
-            ["grouping", "segment", "customers", "predicted", "actual", "error", "MAE"],
-            [
-                (
-                    r.grouping,
-                    r.segment,
-                    r.customers,
-                    round(r.predicted, 1),
-                    r.actual,
-                    "" if r.error is None else f"{r.error:+.1%}",
-                    round(r.mean_absolute_error, 2),
-                )
-                for r in report.evaluation
-            ],
-        )
-    for note in report.notes:
-        console.out.print(f"note: {note}", markup=False, soft_wrap=True)

@@ -14,7 +14,6 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from parcours import console
 from parcours.engine import Engine, arrow_rows, conform, ibis_schema
 from parcours.facts import resolve_as_of
 from parcours.monitor.alerts import alerting, send_alerts
@@ -192,44 +191,6 @@ def write_monitor(
         alerts_sent=int((sent["status"] == "sent").sum()),
         alerts_failed=int((sent["status"] == "failed").sum()),
     )
-
-
-INCIDENT_COLUMNS = ["start", "end", "kpi", "where", "kind", "severity", "relative", "explanation"]
-
-
-def incident_rows(found: pd.DataFrame, limit: int | None = None) -> list[tuple]:
-    """Incidents as printed rows, the latest first."""
-    if found is None or found.empty:
-        return []
-    f = found.sort_values(["end", "score"], ascending=[False, False])
-    rows = [
-        (
-            r["start"],
-            r["end"],
-            r[KPI],
-            "overall" if r[DIMENSION] == "all" else f"{r[DIMENSION]} {r[DIMENSION_VALUE]}",
-            r["kind"],
-            r["severity"],
-            None if pd.isna(r["relative"]) else f"{r['relative']:+.0%}",
-            r["explanation"],
-        )
-        for _, r in f.iterrows()
-    ]
-    return rows[:limit] if limit else rows
-
-
-def print_monitor(ws: Workspace, report: MonitorReport) -> None:
-    """What ``parcours monitor`` prints: the series followed, the incidents, the alerts."""
-    methods = ", ".join(f"{n} {m}" for m, n in sorted(report.methods.items()))
-    console.out.print(f"{report.series} series as of {report.as_of} ({methods})")
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(report.kinds.items()))
-    console.out.print(f"{report.incidents} incidents ({kinds or 'none'})")
-    new = report.new if report.new is not None else pd.DataFrame()
-    if len(new):
-        console.table(f"New incidents ({len(new)})", INCIDENT_COLUMNS, incident_rows(new, 20))
-    console.out.print(f"{report.customers} customers to review (monitor_customers)")
-    if report.alerts_sent or report.alerts_failed:
-        console.out.print(f"alerts: {report.alerts_sent} sent, {report.alerts_failed} failed")
 
 
 def list_incidents(ws: Workspace, since: dt.date | None = None) -> pd.DataFrame:

@@ -7,18 +7,13 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from parcours.pipeline import missing_input, run, stage
 from parcours.report.charts import figure_json
-from parcours.schema import (
-    CUSTOMER_PREDICTIONS,
-    IDENTITY_MAP,
-    INGEST_LOG,
-    KPI_COHORTS,
-    KPI_SEGMENTS,
-    SEGMENT_LABELS,
-)
+from parcours.schema import CUSTOMER_PROFILE
 from parcours.views.locale import fmt, text
 from parcours.views.model import Lang, Section
-from parcours.views.source import has_rows
+from parcours.views.sections import SECTIONS
+from parcours.views.source import has_rows, records
 from parcours.workspace import Workspace
 
 REPORT_FILE = "report.html"
@@ -26,35 +21,19 @@ TOP_FINDINGS = 10
 
 
 def sections(ws: Workspace) -> list[Section]:
-    """Every section, or the line saying why it is left out."""
-    from parcours.pipeline import missing_input, stage
-    from parcours.views.cohorts import cohort_views
-    from parcours.views.identity import identity_views
-    from parcours.views.knowledge import kpi_view
-    from parcours.views.prediction import prediction_views
-    from parcours.views.quality import quality_views
-    from parcours.views.segments import segment_views
-
-    engine = ws.engine
-    built = [
-        ("quality", INGEST_LOG.name, None, lambda: quality_views(engine)),
-        ("identity", IDENTITY_MAP.name, "resolve", lambda: identity_views(engine, ws.dir)),
-        ("knowledge", KPI_SEGMENTS.name, "kpis", lambda: [kpi_view(engine)]),
-        ("segments", SEGMENT_LABELS.name, "segments", lambda: segment_views(engine)),
-        ("cohorts", KPI_COHORTS.name, "kpis", lambda: cohort_views(engine)),
-        ("prediction", CUSTOMER_PREDICTIONS.name, "clv", lambda: prediction_views(engine)),
-    ]
+    """Every section with its views, or the line saying why it is left out."""
     out = []
-    for key, table, stage_name, views in built:
-        section = Section(key, text(f"section.{key}"))
-        if has_rows(engine, table):
-            section.views = views()
+    for source in SECTIONS:
+        section = Section(source.key, text(f"section.{source.key}"))
+        if has_rows(ws.engine, source.table):
+            section.views = source.build(ws)
         else:
-            need = missing_input(ws, stage(stage_name).needs) if stage_name else None
+            need = missing_input(ws, stage(source.stage).needs) if source.stage else None
             if need is not None:
-                reason = f"{need.missing} ({need.command})"
+                reason = text("report.skipped.need", missing=need.text, command=need.command)
             else:
-                reason = text("report.skipped.run", command=f"parcours {stage_name or 'ingest'}").en
+                command = f"parcours {source.stage or 'ingest'}"
+                reason = text("report.skipped.run", command=command)
             section.skipped = text("report.skipped", reason=reason)
         out.append(section)
     return out
@@ -80,11 +59,30 @@ def render(ws: Workspace, lang: Lang = "en") -> str:
         chart_json=lambda chart: figure_json(chart, lang),
         plotly_js=get_plotlyjs(),
         today=fmt(dt.date.today(), "date", lang),
+        as_of=_as_of(ws),
     )
 
 
-def write_report(ws: Workspace, out: Path | None = None, lang: Lang = "en") -> Path:
-    """Write the report (default: report.html in the workspace) and return its path."""
+def _as_of(ws: Workspace) -> dict | None:
+    """The date the profile describes and its buyers, for the report's subtitle."""
+    engine = ws.engine
+    if not has_rows(engine, CUSTOMER_PROFILE.name):
+        return None
+    p = engine.table(CUSTOMER_PROFILE.name)
+    row = records(p.aggregate(as_of=p.as_of.max(), buyers=(p.orders > 0).sum()), engine)[0]
+    return {"as_of": (row["as_of"], "date"), "customers": (row["buyers"], "int")}
+
+
+def write_report(
+    ws: Workspace, out: Path | None = None, lang: Lang = "en", as_of: dt.date | None = None
+) -> Path:
+    """Write the report (default: report.html in the workspace) and return its path.
+
+    With ``as_of``, the pipeline runs first as of that date (every stage uses only what was
+    known then, and its tables are replaced, as ``parcours run --as-of`` does).
+    """
+    if as_of is not None:
+        run(ws, as_of, show=False)
     path = Path(out) if out else ws.dir / REPORT_FILE
     path.write_text(render(ws, lang), encoding="utf-8")
     return path

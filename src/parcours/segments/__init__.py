@@ -2,12 +2,10 @@
 
 from parcours.segments.lifecycle import SegmentsReport, write_segments
 from parcours.segments.personas import PersonasReport, write_personas
-from parcours.segments.summary import print_knowledge
 
 __all__ = [
     "PersonasReport",
     "SegmentsReport",
-    "print_knowledge",
     "write_personas",
     "write_segments",
 ]

@@ -10,8 +10,8 @@ import ibis
 
 from parcours.engine import Engine
 from parcours.schema import CUSTOMER_KEY, IDENTITY_MAP, IDENTITY_REVIEW
-from parcours.views.locale import text
-from parcours.views.model import Chart, Column, Finding, Note, Series, Table, View, same
+from parcours.views.locale import MESSAGES, text
+from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import has_rows, records
 
 JOINED = (Column("method", text("col.method")), Column("records", text("col.records"), "int"))
@@ -107,7 +107,11 @@ def identity_views(engine: Engine, workspace_dir: Path) -> list[View]:
     persons = sum(r["persons"] for r in sizes)
     view = View("identity", text("section.identity"))
     view.tables += [
-        Table(JOINED, tuple((r["method"], r["records"]) for r in joined), text("identity.joined")),
+        Table(
+            JOINED,
+            tuple((method_text(r["method"]), r["records"]) for r in joined),
+            text("identity.joined"),
+        ),
         Table(SIZES, tuple((r["size"], r["persons"]) for r in sizes), text("identity.sizes")),
     ]
     view.charts += [
@@ -119,7 +123,7 @@ def identity_views(engine: Engine, workspace_dir: Path) -> list[View]:
             series=(
                 Series(
                     text("col.records"),
-                    tuple(r["method"] for r in joined),
+                    tuple(method_text(r["method"]) for r in joined),
                     tuple(r["records"] for r in joined),
                 ),
             ),
@@ -177,18 +181,43 @@ def identity_views(engine: Engine, workspace_dir: Path) -> list[View]:
                 (held["count"], held["records"]),
             )
         )
-        top = records(r.order_by(ibis.desc("records")).limit(10), engine)
+        by = r.group_by("reason").aggregate(merges=r.count(), records=r.records.sum())
+        top = records(by.order_by(ibis.desc("records")).limit(10), engine)
         view.tables.append(
             Table(
                 (
                     Column("reason", text("col.reason")),
+                    Column("merges", text("col.merges"), "int"),
                     Column("records", text("col.records"), "int"),
                 ),
-                tuple((t["reason"], t["records"]) for t in top),
+                tuple((review_text(t["reason"]), t["merges"], t["records"]) for t in top),
                 text("identity.review"),
             )
         )
     return [view]
+
+
+# Reasons identity_review holds: "<method> <rule>", each rule translated by its code.
+REVIEW_RULES = (
+    ("shared", " shared by people with other names"),
+    ("too_many", " held by too many records"),
+)
+
+
+def method_text(method: str) -> Text:
+    """A joining method (``identity_map.method``) in both languages."""
+    key = f"method.{method}"
+    return text(key) if key in MESSAGES else same(method)
+
+
+def review_text(reason: str) -> Text:
+    """A reason for holding a merge apart, in both languages."""
+    for code, rule in REVIEW_RULES:
+        if reason.endswith(rule):
+            identifier = reason[: -len(rule)]
+            key = f"identifier.{identifier}"
+            return text(f"review.{code}", method=text(key) if key in MESSAGES else same(identifier))
+    return same(reason)
 
 
 def _match_run(workspace_dir: Path) -> dict:

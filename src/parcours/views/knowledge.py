@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
+
 from parcours.engine import Engine
 from parcours.schema import (
+    CUSTOMER_PROFILE,
     KPI_RECRUITMENT,
     KPI_RENEWAL,
     KPI_SECOND_PURCHASE,
     KPI_SEGMENTS,
     SEGMENT_LABELS,
 )
-from parcours.views.locale import text
+from parcours.views.locale import MESSAGES, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
-from parcours.views.source import table_rows
+from parcours.views.source import records, table_rows
 
 KPI_COLUMNS = (
     Column("segment", text("col.segment")),
@@ -61,18 +64,16 @@ def profile_view(report: Any) -> View:
 
 
 def segment_table(engine: Engine, dimension: str, title: str) -> Table:
-    """KPIs per segment of one segmentation, largest segment first, with French labels."""
+    """KPIs per segment of one segmentation, largest segment first, with its label."""
     rows = table_rows(engine, KPI_SEGMENTS.name, dimension=dimension)
-    labels = {
-        r["segment"]: r["label_fr"]
-        for r in table_rows(engine, SEGMENT_LABELS.name, dimension=dimension)
-    }
+    labels = segment_labels(engine, dimension)
     rows.sort(key=lambda r: -r["customers"])
     return Table(
         KPI_COLUMNS,
         tuple(
             tuple(
-                labels.get(r["segment"], "") if c.key == "label" else r[c.key] for c in KPI_COLUMNS
+                labels.get(r["segment"], same(r["segment"])) if c.key == "label" else r[c.key]
+                for c in KPI_COLUMNS
             )
             for r in rows
         ),
@@ -80,34 +81,51 @@ def segment_table(engine: Engine, dimension: str, title: str) -> Table:
     )
 
 
+def segment_labels(engine: Engine, dimension: str) -> dict[str, Text]:
+    """Segment code -> its name in both languages (segment_labels; channel mixes: catalogue)."""
+    labels = {
+        r["segment"]: Text(r["label_en"], r["label_fr"])
+        for r in table_rows(engine, SEGMENT_LABELS.name, dimension=dimension)
+    }
+    for key in MESSAGES:
+        if key.startswith("segment."):
+            labels.setdefault(key.removeprefix("segment."), text(key))
+    return labels
+
+
 SECOND_COLUMNS = (
     Column("first_channel", text("col.first_channel")),
     Column("customers", text("col.customers"), "int"),
     Column("second_buyers", text("col.second_buyers"), "int"),
-    Column("median_days", text("col.median"), "days", 2),
-    Column("q1_days", text("col.q1"), "days", 2),
-    Column("q3_days", text("col.q3"), "days", 2),
+    Column("median_days", text("col.median"), "days"),
+    Column("q1_days", text("col.q1"), "days"),
+    Column("q3_days", text("col.q3"), "days"),
     *(Column(f"within_{d}_days", same(f"≤{d} d"), "pct") for d in (30, 90, 180, 365)),
 )
 RENEWAL_COLUMNS = (
     Column("category", text("col.category")),
     Column("family", text("col.family")),
     Column("customers", text("col.customers"), "int"),
-    Column("median_days", text("col.median"), "days", 2),
-    Column("q1_days", text("col.q1"), "days", 2),
-    Column("q3_days", text("col.q3"), "days", 2),
+    Column("median_days", text("col.median"), "days"),
+    Column("q1_days", text("col.q1"), "days"),
+    Column("q3_days", text("col.q3"), "days"),
 )
 RECRUITMENT_COLUMNS = (
     Column("first_channel", text("col.first_channel")),
     Column("next_channel", text("col.next_channel")),
     Column("customers", text("col.customers"), "int"),
     Column("share", text("col.share"), "pct"),
-    Column("median_days", text("col.median_days"), "days", 2),
+    Column("median_days", text("col.median_days"), "days"),
 )
 
 
 def _table(rows: list[dict], columns: tuple[Column, ...], title: str) -> Table:
     return Table(columns, tuple(tuple(r[c.key] for c in columns) for r in rows), text(title))
+
+
+def knowledge_views(engine: Engine) -> list[View]:
+    """The report's customer-knowledge section."""
+    return [kpi_view(engine)]
 
 
 def kpi_view(engine: Engine) -> View:
@@ -124,7 +142,11 @@ def kpi_view(engine: Engine) -> View:
         segment_table(engine, "channel_mix", "kpi.channel_mix"),
         _table(second, SECOND_COLUMNS, "kpi.second"),
         _table(renewal, RENEWAL_COLUMNS, "kpi.renewal"),
-        _table(recruitment, RECRUITMENT_COLUMNS, "kpi.recruitment"),
+        _table(
+            [{**r, "next_channel": _channel(r["next_channel"])} for r in recruitment],
+            RECRUITMENT_COLUMNS,
+            "kpi.recruitment",
+        ),
     ]
     _charts_and_findings(view, engine, second, renewal, recruitment)
     return view
@@ -153,6 +175,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
     ]
     if mix:
         mix.sort(key=lambda r: -r["revenue_per_active"])
+        mix_labels = segment_labels(engine, "channel_mix")
         view.charts.append(
             Chart(
                 "bar",
@@ -162,7 +185,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
                 series=(
                     Series(
                         text("col.revenue_active"),
-                        tuple(r["segment"] for r in mix),
+                        tuple(mix_labels.get(r["segment"], same(r["segment"])) for r in mix),
                         tuple(r["revenue_per_active"] for r in mix),
                     ),
                 ),
@@ -190,6 +213,9 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
                         )
                     )
     channels = [r for r in second if r["first_channel"] != "all"]
+    distribution = second_purchase_distribution(engine)
+    if distribution is not None:
+        view.charts.append(distribution)
     if channels:
         days = ("30", "90", "180", "365")
         view.charts.append(
@@ -228,9 +254,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
     if recruitment:
         firsts = sorted({r["first_channel"] for r in recruitment})
         nexts = sorted({r["next_channel"] for r in recruitment})
-        nodes = tuple(same(f) for f in firsts) + tuple(
-            text("none") if n == "none" else same(n) for n in nexts
-        )
+        nodes = tuple(same(f) for f in firsts) + tuple(_channel(n) for n in nexts)
         view.charts.append(
             Chart(
                 "sankey",
@@ -295,6 +319,11 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
         )
 
 
+def _channel(channel: str) -> Text:
+    """A channel as a name; ``none`` (no next channel yet) in words."""
+    return text("none") if channel == "none" else same(channel)
+
+
 def _on(channel: str) -> Text:
     """``in store``, ``on the web``...: a channel after a verb, in both languages."""
     words = {
@@ -306,3 +335,57 @@ def _on(channel: str) -> Text:
     }
     en, fr = words.get(channel, (f"on {channel}", f"sur {channel}"))
     return Text(en, fr)
+
+
+# Delay to the second purchase, in days: the bins of its distribution (upper bounds).
+DELAY_BINS = (7, 30, 90, 180, 365)
+
+
+def second_purchase_distribution(engine: Engine) -> Chart | None:
+    """Second buyers by delay to their second purchase, per first channel (binned in the engine)."""
+    if not engine.has_table(CUSTOMER_PROFILE.name):
+        return None
+    p = engine.table(CUSTOMER_PROFILE.name)
+    if "days_to_second_order" not in p.columns:
+        return None
+    second = p.filter(p.days_to_second_order.notnull() & p.first_channel.notnull())
+    days = second.days_to_second_order
+    bin_of = ibis.cases(
+        *((days <= bound, i) for i, bound in enumerate(DELAY_BINS)), else_=len(DELAY_BINS)
+    )
+    binned = second.mutate(bin=bin_of)
+    rows = records(
+        binned.group_by(["first_channel", "bin"]).aggregate(customers=binned.count()), engine
+    )
+    if not rows:
+        return None
+    totals: dict[str, int] = {}
+    for r in rows:
+        totals[r["first_channel"]] = totals.get(r["first_channel"], 0) + r["customers"]
+    share = {
+        (r["first_channel"], r["bin"]): r["customers"] / totals[r["first_channel"]] for r in rows
+    }
+    labels = _bin_labels()
+    return Chart(
+        "bar",
+        text("kpi.chart.delay"),
+        text("col.delay"),
+        text("col.second_share"),
+        series=tuple(
+            Series(
+                same(channel),
+                labels,
+                tuple(share.get((channel, i), 0.0) for i in range(len(labels))),
+            )
+            for channel in sorted(totals, key=lambda c: -totals[c])
+        ),
+        value_kind="pct",
+    )
+
+
+def _bin_labels() -> tuple[Text, ...]:
+    lows = (0, *(b + 1 for b in DELAY_BINS))
+    labels = [
+        text("kpi.bin", low=low, high=high) for low, high in zip(lows, DELAY_BINS, strict=False)
+    ]
+    return (*labels, text("kpi.bin.more", low=DELAY_BINS[-1]))

@@ -38,7 +38,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "its tables are not built yet ({command})",
         "ses tables ne sont pas encore calculées ({command})",
     ),
+    "report.skipped.need": ("{missing} ({command})", "{missing} ({command})"),
+    # what a stage lacks (parcours.pipeline.Need)
+    "need.records": (
+        "no customers, orders or events ingested",
+        "aucun client, aucune commande ni aucun événement chargé",
+    ),
+    "need.resolved_orders": (
+        "orders not resolved to persons",
+        "commandes non rattachées à des personnes",
+    ),
+    "need.orders": ("no orders ingested", "aucune commande chargée"),
+    "need.resolved_events": (
+        "events not resolved to persons",
+        "événements non rattachés à des personnes",
+    ),
+    "need.events": ("no events ingested", "aucun événement chargé"),
+    "need.profile": ("no customer profile", "aucun profil client"),
     "report.see": ("see section", "voir la section"),
+    "run.outcomes": ("Pipeline", "Traitement"),
     # sections
     "section.quality": ("Data and quality", "Données et qualité"),
     "section.identity": ("Single customer view", "Vue client unique"),
@@ -47,6 +65,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "section.cohorts": ("Cohorts", "Cohortes"),
     "section.prediction": ("Prediction", "Prédiction"),
     "section.journeys": ("Journeys", "Parcours"),
+    "section.monitor": ("Monitoring", "Suivi des indicateurs"),
+    "monitor.new": ("New incidents ({count})", "Nouveaux incidents ({count})"),
+    "monitor.all": ("Incidents ({count})", "Incidents ({count})"),
+    "monitor.description": (
+        "KPIs followed day by day against seasonal baselines; an incident is a run of points "
+        "outside the expected interval, explained by the store, channel, region or family "
+        "that accounts for most of the gap.",
+        "Indicateurs suivis jour par jour face à une référence saisonnière ; un incident est "
+        "une suite de points hors de l'intervalle attendu, expliquée par le magasin, le canal, "
+        "la région ou la famille qui porte l'essentiel de l'écart.",
+    ),
+    "monitor.finding": (
+        "{incidents} incidents found against the seasonal baselines; {customers} customers "
+        "to review for abnormal behaviour.",
+        "{incidents} incidents détectés face aux références saisonnières ; {customers} clients "
+        "à examiner pour comportement anormal.",
+    ),
+    "col.start": ("start", "début"),
+    "col.end": ("end", "fin"),
+    "col.kpi": ("KPI", "indicateur"),
+    "col.where": ("where", "où"),
+    "col.severity": ("severity", "gravité"),
+    "col.relative_gap": ("gap", "écart"),
+    "col.explanation": ("explanation", "explication"),
     # quality
     "quality.files": ("Rows per file", "Lignes par fichier"),
     "quality.files.desc": (
@@ -57,7 +99,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "quality.nulls": ("Values set to empty", "Valeurs mises à vide"),
     "quality.coverage": ("Date coverage", "Période couverte"),
     "quality.warehouse": ("Warehouse", "Entrepôt"),
-    "quality.chart": ("Rows loaded and quarantined per file", "Lignes chargées et en quarantaine"),
+    "quality.chart": (
+        "Share of rows quarantined, per file",
+        "Part des lignes en quarantaine, par fichier",
+    ),
     "quality.finding.quarantine": (
         "{quarantined} of {read} rows read ({share}) were quarantined; main reason: {reason}.",
         "{quarantined} lignes sur {read} lues ({share}) sont en quarantaine ; "
@@ -71,6 +116,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Orders cover {first} to {last} ({months} months).",
         "Les commandes couvrent la période du {first} au {last} ({months} mois).",
     ),
+    "quality.reasons.file": ("Main reasons per file", "Principaux motifs par fichier"),
+    "reason.json": ("line not a JSON object", "ligne qui n'est pas un objet JSON"),
+    "reason.missing": ("{field}: missing value", "{field} : valeur absente"),
+    "reason.all_missing": (
+        "{field}: all missing, at least one is required",
+        "{field} : toutes absentes, au moins une est requise",
+    ),
+    "reason.below": ("{field}: below {limit}", "{field} : inférieur à {limit}"),
+    "reason.above": (
+        "{field}: above the plausible maximum",
+        "{field} : au-dessus du maximum plausible",
+    ),
+    "reason.dates": ("{field}: outside the plausible dates", "{field} : hors des dates plausibles"),
+    "reason.ambiguous": ("{field}: ambiguous decimal mark", "{field} : séparateur décimal ambigu"),
+    "reason.vocabulary": ("{field}: not a known value", "{field} : valeur inconnue"),
+    "reason.birth_date": (
+        "{field}: not a plausible birth date",
+        "{field} : date de naissance invraisemblable",
+    ),
+    "reason.invalid": ("{field}: not a valid value", "{field} : valeur non valide"),
+    "reason.other": ("{field}: other problem", "{field} : autre problème"),
     # identity
     "identity.joined": (
         "Records by how they joined their person",
@@ -80,6 +146,26 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "identity.changes": ("Key changes", "Changements de clés"),
     "identity.sources": ("Records per source", "Fiches par source"),
     "identity.review": ("Held apart for review", "Écartés pour revue"),
+    "method.single": ("single record", "fiche seule"),
+    "method.email": ("same email", "même e-mail"),
+    "method.phone": ("same phone", "même téléphone"),
+    "method.loyalty_id": ("same loyalty card", "même carte de fidélité"),
+    "method.account": ("same account", "même compte"),
+    "method.probabilistic": ("fuzzy match", "rapprochement approché"),
+    "method.forced": ("analyst decision", "décision d'un analyste"),
+    "identifier.email": ("email", "e-mail"),
+    "identifier.phone": ("phone", "téléphone"),
+    "identifier.loyalty_id": ("loyalty card", "carte de fidélité"),
+    "identifier.account": ("account", "compte"),
+    "identifier.device": ("device", "appareil"),
+    "review.shared": (
+        "{method} shared by people with other names",
+        "{method} partagé par des personnes aux noms différents",
+    ),
+    "review.too_many": (
+        "{method} held by too many records",
+        "{method} porté par trop de fiches",
+    ),
     "identity.finding.persons": (
         "{records} customer records are {persons} distinct persons: {merged} records joined "
         "another one.",
@@ -118,6 +204,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Share who bought again, by first channel",
         "Part des clients ayant racheté, par canal du premier achat",
     ),
+    "kpi.chart.delay": (
+        "Delay to the second purchase, by first channel",
+        "Délai avant le deuxième achat, par canal du premier achat",
+    ),
+    "kpi.bin": ("{low}–{high} days", "{low} à {high} jours"),
+    "kpi.bin.more": ("over {low} days", "plus de {low} jours"),
     "kpi.chart.recruitment": (
         "First channel → next channel adopted",
         "Premier canal → canal adopté ensuite",
@@ -153,6 +245,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{category} est la catégorie renouvelée le plus vite : tous les {days} jours (médiane).",
     ),
     # segments
+    "segment.all": ("all customers", "tous les clients"),
+    "segment.store_only": ("store only", "magasin seul"),
+    "segment.web_only": ("web only", "web seul"),
+    "segment.app_only": ("app only", "application seule"),
+    "segment.phone_only": ("phone only", "téléphone seul"),
+    "segment.marketplace_only": ("marketplace only", "place de marché seule"),
+    "segment.other_only": ("other channel only", "autre canal seul"),
+    "segment.multichannel": ("multichannel", "multicanal"),
     "seg.lifecycle": ("Lifecycle segments", "Segments de cycle de vie"),
     "seg.rfm": ("RFM segments", "Segments RFM"),
     "seg.grid": (
@@ -173,6 +273,52 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{k} personas, meilleure silhouette (essais : {tried})",
     ),
     "seg.seasonal": ("Seasonal and tourist customers", "Clients saisonniers et touristes"),
+    "seg.contact": ("email {email}, phone {phone}", "e-mail {email}, téléphone {phone}"),
+    "seg.contact.opt_in": (
+        "email {email} (opted in {opt_in}), phone {phone}",
+        "e-mail {email} (dont accord {opt_in}), téléphone {phone}",
+    ),
+    "seg.moves": (
+        "Moves between lifecycle segments since the previous run",
+        "Passages d'un segment à l'autre depuis le calcul précédent",
+    ),
+    "seg.moves.since": ("Moves since {date}", "Passages depuis le {date}"),
+    "seg.moves.none": ("not a customer", "pas client"),
+    "seg.finding.moves": (
+        "{customers} customers ({share}) changed lifecycle segment since {date}; the largest "
+        "move: {source} → {target} ({count}).",
+        "{customers} clients ({share}) ont changé de segment depuis le {date} ; principal "
+        "passage : {source} → {target} ({count}).",
+    ),
+    "seg.seasonal.festive": (
+        "seasonal buyers (festive windows)",
+        "acheteurs saisonniers (périodes de fêtes)",
+    ),
+    "seg.seasonal.tourist_store": (
+        "customers of a tourist-area store",
+        "clients d'un magasin en zone touristique",
+    ),
+    "seg.seasonal.tourists": (
+        "one-off tourists (one purchase, from elsewhere)",
+        "touristes de passage (un achat, venus d'ailleurs)",
+    ),
+    "seg.chart.festive": (
+        "Customers by share of spend in the festive windows",
+        "Clients selon la part de leurs achats en période de fêtes",
+    ),
+    "seg.festive.bin": ("{low} to {high}", "de {low} à {high}"),
+    "seg.finding.seasonal": (
+        "{customers} seasonal customers ({share}) buy mostly in the festive windows: "
+        "{revenue} of revenue.",
+        "{customers} clients saisonniers ({share}) achètent surtout pendant les fêtes : "
+        "{revenue} du CA.",
+    ),
+    "seg.finding.tourist": (
+        "{customers} customers ({share}) shop mainly in tourist-area stores; {once} of them "
+        "bought only once.",
+        "{customers} clients ({share}) achètent surtout en magasin touristique ; {once} "
+        "d'entre eux n'ont acheté qu'une fois.",
+    ),
     "seg.finding.top": (
         "{segment}: {share} of customers bring {revenue} of revenue.",
         "{segment} : {share} des clients font {revenue} du chiffre d'affaires.",
@@ -209,6 +355,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     # prediction
     "clv.predictions": ("Customer predictions", "Prédictions client"),
+    "clv.band": ("{low} to {high}", "de {low} à {high}"),
+    "clv.band.more": ("{low} and more", "{low} et plus"),
     "clv.distribution": (
         "Customers by predicted 12-month value",
         "Clients par valeur prédite à 12 mois",
@@ -224,6 +372,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "clv.holdout": (
         "Holdout evaluation: predicted against actual purchases",
         "Évaluation : achats prédits et réels",
+    ),
+    "clv.holdout.run": (
+        "Holdout evaluation ({table}): fitted up to {end}, purchase days in the next {days} days",
+        "Évaluation sur période réservée ({table}) : ajusté jusqu'au {end}, jours d'achat "
+        "des {days} jours suivants",
     ),
     "clv.finding.top": (
         "The top 10% of customers hold {share} of the predicted value ({value}).",
@@ -249,6 +402,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Durées des étapes et seuils d'alerte",
     ),
     "jr.friction": ("Friction points, by revenue lost", "Points de friction, par CA perdu"),
+    "jr.friction.of": (
+        "Friction points of {funnel} (entries lost beyond the same step on other channels)",
+        "Points de friction du tunnel {funnel} (entrées perdues au-delà de la même étape "
+        "sur les autres canaux)",
+    ),
+    "jr.timeline": (
+        "Timeline of {who}: {count} touchpoints",
+        "Parcours de {who} : {count} contacts",
+    ),
+    "jr.timeline.last": (
+        "Timeline of {who}: {count} touchpoints (the last {limit})",
+        "Parcours de {who} : {count} contacts (les {limit} derniers)",
+    ),
     "jr.moments": (
         "Moments of truth: repurchase rate against the reference",
         "Moments de vérité : taux de réachat",
@@ -276,6 +442,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.new": ("new", "nouvelles"),
     "col.updated": ("updated", "modifiées"),
     "col.quarantined": ("quarantined", "en quarantaine"),
+    "col.quarantined_share": ("share quarantined", "part en quarantaine"),
     "col.reason": ("reason", "motif"),
     "col.rows": ("rows", "lignes"),
     "col.field": ("field", "champ"),
@@ -286,13 +453,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.last": ("last", "fin"),
     "col.method": ("method", "méthode"),
     "col.records": ("records", "fiches"),
+    "col.merges": ("merges", "fusions"),
     "col.persons": ("persons", "personnes"),
     "col.change": ("change", "changement"),
     "col.keys": ("keys", "clés"),
     "col.no_contact": ("no email, phone or card", "sans e-mail, téléphone ni carte"),
     "col.no_name": ("no full name", "sans nom complet"),
     "col.segment": ("segment", "segment"),
-    "col.label": ("libellé", "libellé"),
+    "col.label": ("label", "libellé"),
     "col.customers": ("customers", "clients"),
     "col.share": ("share", "part"),
     "col.activity": ("activity", "activité"),
@@ -344,12 +512,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.excess": ("excess", "excès"),
     "col.revenue_lost": ("revenue lost", "CA perdu"),
     "col.page": ("page", "page"),
+    "col.when": ("when", "quand"),
+    "col.status": ("status", "statut"),
+    "col.seconds": ("seconds", "secondes"),
+    "col.why": ("why", "pourquoi"),
+    "col.stage": ("stage", "étape"),
+    "col.amount": ("amount", "montant"),
+    "col.order": ("order", "commande"),
     "col.touchpoint": ("touchpoint", "point de contact"),
     "col.outcome": ("outcome", "issue"),
     "col.events": ("events", "événements"),
     "col.rate": ("rate", "taux"),
     "col.reference": ("reference", "référence"),
     "col.difference": ("difference", "écart"),
+    "col.difference_pts": ("difference (points)", "écart (points)"),
+    "col.reference_rate": ("reference rate", "taux de référence"),
     "col.interval": ("interval", "intervalle"),
     "col.from_stage": ("from", "de"),
     "col.to_stage": ("to", "vers"),
@@ -372,6 +549,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "décile de clients (1 = les plus précieux)",
     ),
     "col.value_share": ("share of predicted value", "part de la valeur prédite"),
+    "col.months_since_last": (
+        "months since the last purchase",
+        "mois depuis le dernier achat",
+    ),
+    "band.high": ("high", "élevé"),
+    "band.medium": ("medium", "moyen"),
+    "band.low": ("low", "faible"),
     "col.days_since": ("days since the last purchase", "jours depuis le dernier achat"),
     "col.p_alive": ("mean P(alive)", "P(actif) moyenne"),
     "col.days": ("days", "jours"),
@@ -379,6 +563,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.buyers": ("buyers", "acheteurs"),
     "col.new_customers": ("new customers", "nouveaux clients"),
     "col.orders": ("orders", "commandes"),
+    "col.delay": ("days to the second purchase", "jours avant le deuxième achat"),
+    "col.second_share": ("share of second buyers", "part des réacheteurs"),
+    "col.from_segment": ("previous segment", "segment précédent"),
+    "col.to_segment": ("segment now", "segment actuel"),
     "col.within": ("bought again within (days)", "racheté sous (jours)"),
     "col.tourist": ("tourist store", "magasin touristique"),
     "col.seasonal": ("festive share of spend", "part des achats en fêtes"),

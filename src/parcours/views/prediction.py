@@ -2,13 +2,135 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 
 from parcours.engine import Engine
+from parcours.facts import PROFILE
 from parcours.schema import CHURN_RISK_BANDS, CLV_EVALUATION, CUSTOMER_PREDICTIONS
 from parcours.views.locale import text
-from parcours.views.model import Chart, Column, Finding, Series, Table, View, same
+from parcours.views.model import Chart, Column, Finding, Note, Series, Table, View, same
 from parcours.views.source import records, table_rows
+
+BAND_COLUMNS = (
+    Column("band", text("col.churn_risk")),
+    Column("customers", text("col.customers"), "int"),
+)
+EVALUATION_COLUMNS = (
+    Column("grouping", text("col.grouping")),
+    Column("segment", text("col.segment")),
+    Column("customers", text("col.customers"), "int"),
+    Column("predicted", text("col.predicted"), "float", 1),
+    Column("actual", text("col.actual"), "int"),
+    Column("error", text("col.error"), "pct", 1),
+    Column("mean_absolute_error", text("col.mae"), "float", 2),
+)
+
+
+# Predicted value bands, in euros (lower bounds): the bins of the CLV distribution.
+CLV_BINS = (0, 10, 50, 100, 250, 500, 1000, 2500)
+
+
+def clv_distribution(engine: Engine) -> Chart | None:
+    """Customers per band of predicted value, binned in the engine."""
+    p = engine.table(CUSTOMER_PREDICTIONS.name)
+    valued = p.filter(p.clv.notnull())
+    band = ibis.cases(*((valued.clv >= low, i) for i, low in reversed(list(enumerate(CLV_BINS)))))
+    counts = {
+        r["band"]: r["customers"]
+        for r in records(
+            valued.mutate(band=band).group_by("band").aggregate(customers=ibis._.count()), engine
+        )
+    }
+    if not counts:
+        return None
+    highs = (*CLV_BINS[1:], None)
+    labels = tuple(
+        text("clv.band", low=(low, "money"), high=(high, "money"))
+        if high is not None
+        else text("clv.band.more", low=(low, "money"))
+        for low, high in zip(CLV_BINS, highs, strict=True)
+    )
+    return Chart(
+        "bar",
+        text("clv.distribution"),
+        text("col.clv"),
+        text("col.customers"),
+        series=(
+            Series(
+                text("col.customers"),
+                labels,
+                tuple(counts.get(i, 0) for i in range(len(CLV_BINS))),
+            ),
+        ),
+    )
+
+
+def clv_view(report: Any) -> View:
+    """What a CLV run fitted and wrote, as ``parcours clv`` prints it."""
+    from parcours.models.predictions import MODEL_NAMES
+
+    view = View("clv", text("section.prediction"))
+    info = view.notes.append
+    params = ", ".join(f"{k}={v:.4g}" for k, v in report.params.items())
+    info(
+        _line(
+            f"{MODEL_NAMES[report.model]} fitted on {report.customers:,} customers as of "
+            f"{report.as_of.isoformat()} ({params}; alpha in days)"
+        )
+    )
+    if report.spend_params:
+        spend = ", ".join(f"{k}={v:.4g}" for k, v in report.spend_params.items())
+        info(_line(f"Gamma-Gamma spend model: {spend}"))
+    info(
+        _line(
+            f"expected purchase days in the next year: {report.expected_purchases_365d:,.0f}; "
+            f"{report.horizon_months}-month CLV of the base: {report.total_clv:,.2f}"
+        )
+    )
+    written = CUSTOMER_PREDICTIONS.name + (
+        f" and its columns in {PROFILE}" if report.profile_updated else ""
+    )
+    info(_line(f"wrote {written}"))
+    view.tables.append(
+        Table(
+            BAND_COLUMNS,
+            tuple((text(f"band.{band}"), report.churn_risk[band]) for band in CHURN_RISK_BANDS),
+            text("clv.predictions"),
+        )
+    )
+    if report.evaluation and report.calibration_end is not None:
+        view.tables.append(
+            Table(
+                EVALUATION_COLUMNS,
+                tuple(
+                    (
+                        r.grouping,
+                        r.segment,
+                        r.customers,
+                        r.predicted,
+                        r.actual,
+                        r.error,
+                        r.mean_absolute_error,
+                    )
+                    for r in report.evaluation
+                ),
+                text(
+                    "clv.holdout.run",
+                    table=CLV_EVALUATION.name,
+                    end=report.calibration_end.isoformat(),
+                    days=report.holdout_days,
+                ),
+            )
+        )
+    for note in report.notes:
+        info(_line(f"note: {note}"))
+    return view
+
+
+def _line(line: str) -> Note:
+    return Note(same(line))
 
 
 def prediction_views(engine: Engine) -> list[View]:
@@ -53,11 +175,8 @@ def prediction_views(engine: Engine) -> list[View]:
     customers = sum(bands.values())
     view.tables.append(
         Table(
-            (
-                Column("band", text("col.churn_risk")),
-                Column("customers", text("col.customers"), "int"),
-            ),
-            tuple((b, bands.get(b, 0)) for b in CHURN_RISK_BANDS),
+            BAND_COLUMNS,
+            tuple((text(f"band.{b}"), bands.get(b, 0)) for b in CHURN_RISK_BANDS),
             text("clv.predictions"),
         )
     )
@@ -73,6 +192,9 @@ def prediction_views(engine: Engine) -> list[View]:
                 (bands["high"], bands["high"] / customers),
             )
         )
+    distribution = clv_distribution(engine)
+    if distribution is not None:
+        view.charts.insert(0, distribution)
     recency = p.mutate(months=((p.age_days - p.recency_days) / 30).floor().cast("int64"))
     alive = records(
         recency.filter(recency.p_alive.notnull())
@@ -87,7 +209,7 @@ def prediction_views(engine: Engine) -> list[View]:
             Chart(
                 "line",
                 text("clv.alive"),
-                same("months since the last purchase / mois depuis le dernier achat"),
+                text("col.months_since_last"),
                 text("col.p_alive"),
                 series=(
                     Series(
@@ -103,25 +225,8 @@ def prediction_views(engine: Engine) -> list[View]:
     if evaluation:
         view.tables.append(
             Table(
-                (
-                    Column("grouping", text("col.grouping")),
-                    Column("segment", text("col.segment")),
-                    Column("customers", text("col.customers"), "int"),
-                    Column("predicted", text("col.predicted"), "float", 1),
-                    Column("actual", text("col.actual"), "int"),
-                    Column("error", text("col.error"), "pct", 1),
-                ),
-                tuple(
-                    (
-                        e["grouping"],
-                        e["segment"],
-                        e["customers"],
-                        e["predicted"],
-                        e["actual"],
-                        e["error"],
-                    )
-                    for e in evaluation
-                ),
+                EVALUATION_COLUMNS,
+                tuple(tuple(e[c.key] for c in EVALUATION_COLUMNS) for e in evaluation),
                 text("clv.holdout"),
             )
         )

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
+import ibis
+
 from parcours.engine import Engine
-from parcours.schema import DATA_QUALITY, INGEST_LOG, INPUT_TABLES, ORDERS, QUARANTINE
-from parcours.views.locale import text
-from parcours.views.model import Chart, Column, Finding, Note, Series, Table, View, same
+from parcours.schema import (
+    DATA_QUALITY,
+    INGEST_LOG,
+    INPUT_TABLES,
+    ORDERS,
+    QUARANTINE,
+    SOURCE_FILE,
+)
+from parcours.views.locale import MESSAGES, text
+from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import has_rows, records
 
 FILE_COLUMNS = (
@@ -115,22 +123,29 @@ def quality_views(engine: Engine) -> list[View]:
     )
     view = View("files", text("quality.files"), text("quality.files.desc"))
     view.tables.append(Table(FILE_COLUMNS, rows))
-    names = tuple(f["source_file"] for f in files)
-    view.charts.append(
-        Chart(
-            "stacked",
-            text("quality.chart"),
-            text("col.rows"),
-            text("col.file"),
-            series=(
-                Series(text("col.loaded"), tuple(f["loaded"] for f in files), names),
-                Series(text("col.quarantined"), tuple(f["quarantined"] for f in files), names),
-            ),
+    # Quarantine beside loaded rows is a sliver: its share per file reads at any size.
+    flagged = [f for f in files if f["quarantined"]]
+    if flagged:
+        view.charts.append(
+            Chart(
+                "hbar",
+                text("quality.chart"),
+                text("col.quarantined_share"),
+                text("col.file"),
+                series=(
+                    Series(
+                        text("col.quarantined_share"),
+                        tuple(f["quarantined"] / f["read"] for f in flagged),
+                        tuple(f["source_file"] for f in flagged),
+                    ),
+                ),
+                value_kind="pct",
+            )
         )
-    )
     read = sum(f["read"] for f in files)
     quarantined = sum(f["quarantined"] for f in files)
-    reasons = _reasons(engine)
+    by_file = _reasons_by_file(engine)
+    reasons = _reasons(by_file)
     if quarantined and reasons:
         view.findings.append(
             Finding(
@@ -149,18 +164,23 @@ def quality_views(engine: Engine) -> list[View]:
         view.findings.append(Finding(text("quality.finding.clean", read=(read, "int")), 1, (read,)))
     views = [view]
     if reasons:
+        count = Column("rows", text("col.rows"), "int")
+        reason = Column("reason", text("col.reason"))
+        per_file = [r for r in by_file if _rank_in_file(by_file, r) < REASONS_PER_FILE]
         views.append(
             View(
                 "reasons",
                 text("quality.reasons"),
                 tables=[
+                    Table((reason, count), tuple(reasons[:10]), text("quality.reasons")),
                     Table(
-                        (
-                            Column("reason", text("col.reason")),
-                            Column("rows", text("col.rows"), "int"),
+                        (Column("file", text("col.file")), reason, count),
+                        tuple(
+                            (r["file"], reason_text(r["field"], r["code"], r["limit"]), r["rows"])
+                            for r in sorted(per_file, key=lambda r: (r["file"], -r["rows"]))
                         ),
-                        tuple(reasons[:10]),
-                    )
+                        text("quality.reasons.file"),
+                    ),
                 ],
             )
         )
@@ -187,7 +207,13 @@ def quality_views(engine: Engine) -> list[View]:
                             Column("example", text("col.example")),
                         ),
                         tuple(
-                            (n["kind"], n["field"], n["finding"], n["rows"], n["example"])
+                            (
+                                n["kind"],
+                                n["field"],
+                                _finding_text(n["field"], n["finding"]),
+                                n["rows"],
+                                n["example"],
+                            )
                             for n in nulls
                         ),
                     )
@@ -220,23 +246,72 @@ def quality_views(engine: Engine) -> list[View]:
     return views
 
 
-def _reasons(engine: Engine) -> list[tuple[str, int]]:
-    """Quarantine reasons by rows; a row with several reasons counts for each."""
+# Quarantine reasons are sentences written by ingest's row rules (``field: 'value' is below
+# 0``); each rule is known here by a code, translated through the catalogue (``reason.<code>``).
+# The first rule whose pattern the sentence holds gives its code; order matters.
+REASON_RULES = (
+    ("json", r"^not a JSON object"),
+    ("missing", r"^[^:]+: missing value"),
+    ("all_missing", r"^[^:]+: all missing"),
+    ("below", r" is below "),
+    ("above", r" is above the plausible maximum"),
+    ("dates", r" is outside the plausible dates"),
+    ("ambiguous", r" is ambiguous"),
+    ("vocabulary", r" is not one of "),
+    ("birth_date", r" is not a plausible birth date"),
+    ("invalid", r" is not "),
+)
+# Reasons shown per file: the main ones.
+REASONS_PER_FILE = 3
+# Data-quality findings (values set to empty) are the same rules' short labels.
+FINDING_CODES = {
+    "below the minimum": "below",
+    "above the plausible maximum": "above",
+    "outside the plausible dates": "dates",
+    "ambiguous decimal mark": "ambiguous",
+    "not a known value": "vocabulary",
+    "implausible": "birth_date",
+}
+
+
+def _reasons_by_file(engine: Engine) -> list[dict[str, Any]]:
+    """Quarantined rows per file, field and rule, in the engine; a row counts once per reason."""
     if not has_rows(engine, QUARANTINE.name):
         return []
     q = engine.table(QUARANTINE.name)
-    # Reasons are joined by "; " and name their field first: count the field's reason kind.
-    first = q.reasons.split("; ").unnest().name("reason")
-    parts = q.select(reason=first)
-    by = records(parts.group_by("reason").aggregate(rows=parts.count()), engine)
-    counts: Counter[str] = Counter()
-    for r in by:
-        counts[_generic(r["reason"])] += r["rows"]
-    return counts.most_common()
+    one = q.select(file=q[SOURCE_FILE], reason=q.reasons.split("; ").unnest())
+    code = ibis.cases(
+        *((one.reason.re_search(pattern), name) for name, pattern in REASON_RULES), else_="other"
+    )
+    coded = one.mutate(
+        code=code,
+        field=ibis.ifelse(one.reason.startswith("not a JSON"), "", one.reason.split(": ")[0]),
+        limit=one.reason.re_extract(r" is below (\S+)$", 1),
+    )
+    grouped = coded.group_by(["file", "field", "code", "limit"]).aggregate(rows=coded.count())
+    return records(grouped.order_by([ibis.desc("rows"), "file", "field"]), engine)
 
 
-def _generic(reason: str) -> str:
-    """``ordered_at: '31/02/2024' is not a valid date`` -> ``ordered_at: is not a valid date``."""
-    field, _, rest = reason.partition(": ")
-    rest = re.sub(r"\s*\(expected.*\)$", "", re.sub(r"'[^']*'\s*", "", rest)).strip()
-    return f"{field}: {rest}" if rest else reason
+def reason_text(field: str, code: str, limit: str | None = None) -> Text:
+    """A quarantine reason or a data-quality finding, in both languages, from its code."""
+    key = f"reason.{code}" if f"reason.{code}" in MESSAGES else "reason.other"
+    return text(key, field=field, limit=limit or "")
+
+
+def _rank_in_file(by_file: list[dict[str, Any]], row: dict[str, Any]) -> int:
+    """0 for the file's most frequent reason, 1 for the next... (rows come sorted by count)."""
+    same_file = [r for r in by_file if r["file"] == row["file"]]
+    return same_file.index(row)
+
+
+def _finding_text(field: str, finding: str) -> Text:
+    code = FINDING_CODES.get(finding, "invalid" if finding.startswith("not ") else "other")
+    return reason_text(field, code) if code != "other" else same(f"{field}: {finding}")
+
+
+def _reasons(by_file: list[dict[str, Any]]) -> list[tuple[Text, int]]:
+    """Quarantine reasons over every file, most frequent first."""
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for r in by_file:
+        counts[(r["field"], r["code"], r["limit"] or "")] += r["rows"]
+    return [(reason_text(*key), n) for key, n in counts.most_common()]
