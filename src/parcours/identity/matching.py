@@ -388,8 +388,6 @@ def _register(db_api, engine: Engine, records: ibis.Table, name: str):
 
 def _train(linker, engine: Engine, records: ibis.Table, present: set[str], report) -> None:
     """Estimate the model; every step the data cannot support falls back and says so."""
-    from splink.internals.comparison_level import LEVEL_NOT_OBSERVED_TEXT
-
     n = int(engine.execute(records.count()))
     possible = n * (n - 1) / 2
     settings = linker._settings_obj
@@ -416,12 +414,21 @@ def _train(linker, engine: Engine, records: ibis.Table, present: set[str], repor
     if possible >= MIN_RANDOM_PAIRS:
         linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
         sampled = min(U_PAIRS, possible)
+        unseen = []
         for comparison in settings.comparisons:
             for level in comparison.comparison_levels:
-                if not level.is_null_level and level._u_probability == LEVEL_NOT_OBSERVED_TEXT:
-                    # Never seen among random pairs: at most about one in as many as sampled.
+                # A level no random pair fell in keeps no u from Splink (None, or its "not
+                # observed" mark) and would score with a generic default instead, which makes
+                # the rarest agreement (an email one typo apart) weak evidence: at most about
+                # one random pair in as many as sampled falls in it.
+                if not level.is_null_level and not level._u_is_trained:
                     level.u_probability = min(1.0 / sampled, level.default_u_probability or 1)
+                    unseen.append(f"{comparison.output_column_name}: {level.label_for_charts}")
         report.training.append(f"u from {int(sampled):,} random pairs")
+        if unseen:
+            report.priors.append(
+                f"u of levels no random pair fell in, 1 / {int(sampled):,}: " + ", ".join(unseen)
+            )
     else:
         report.priors.append(f"u of every comparison: only {int(possible):,} possible pairs")
 
