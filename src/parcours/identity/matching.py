@@ -25,7 +25,6 @@ from pathlib import Path
 import ibis
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from parcours.engine import Engine
 from parcours.identity.nicknames import full_forms
@@ -159,6 +158,7 @@ class MatchReport:
     estimated_precision: float | None = None
     estimated_recall: float | None = None
     unblocked_share: float | None = None  # estimated share of true pairs no rule compares
+    expected_true_pairs: float | None = None  # in the data, by the model
     compared: list[str] = field(default_factory=list)
     blocking: list[str] = field(default_factory=list)
     training: list[str] = field(default_factory=list)  # each step, and each fallback
@@ -600,20 +600,20 @@ def _scored_with_weights(db_api, predictions, groups: pa.Table | None) -> dict:
     """Each scored pair's match weight and the pairs of records joining it would make."""
     pred = predictions.physical_name
     if groups is None:
-        sql = f"select match_weight, 1.0 as pairs from {pred}"
+        sql = f"select {RID}_l, {RID}_r, match_weight, 1.0 as pairs from {pred}"
     else:
         db_api._con.register("parcours_groups", groups)
         # Two groups become one person through their strongest scored pair: it alone carries
         # the pairs of records the join makes.
         sql = f"""
             with s as (
-                select p.match_weight, a.component as ca, b.component as cb,
+                select p.{RID}_l, p.{RID}_r, p.match_weight, a.component as ca, b.component as cb,
                        coalesce(a.size, 1) * coalesce(b.size, 1) as made
                 from {pred} p
                 left join parcours_groups a on p.{RID}_l = a.{RID}
                 left join parcours_groups b on p.{RID}_r = b.{RID}
             )
-            select match_weight,
+            select {RID}_l, {RID}_r, match_weight,
                    case when ca = cb then 0.0
                         when row_number() over (
                             partition by least(ca, cb), greatest(ca, cb)
@@ -622,7 +622,7 @@ def _scored_with_weights(db_api, predictions, groups: pa.Table | None) -> dict:
             from s
         """
     out = db_api._con.sql(sql).fetchnumpy()
-    return {k: np.asarray(v, float) for k, v in out.items()}
+    return {k: v if k.startswith(RID) else np.asarray(v, float) for k, v in out.items()}
 
 
 def _identifier_pairs(groups: pa.Table | None) -> float:
@@ -675,6 +675,36 @@ def _threshold_file(model_path: Path) -> Path:
     return model_path.with_name(model_path.stem + "-run.json")
 
 
+def save_run_report(model_path: Path, report: MatchReport) -> None:
+    """The run's threshold and estimates, beside the model: incremental runs reuse them."""
+    _threshold_file(model_path).write_text(report.to_json())
+
+
+def person_estimates(
+    engine: Engine, components: ibis.Table, scored: ibis.Table, report: MatchReport
+) -> None:
+    """The run's precision and recall estimated on the persons formed, in the engine.
+
+    Every pair of records in one person counts as made. A scored pair inside one person is
+    false with one minus its probability, times the pairs of records its link makes; pairs
+    the identifiers joined and pairs only a chain of links joined count as true. Recall is
+    the expected true pairs made over the expected true pairs in the data (identifier pairs,
+    the scored pairs' probabilities, scaled up by the pairs no blocking rule compares). A
+    link a veto dropped still counts when other links put its two records in one person.
+    """
+    sizes = components.group_by("component").aggregate(n=components.count())
+    made = float(engine.execute((sizes.n * (sizes.n - 1) / 2).sum()) or 0)
+    a = components.select(left_rid=components[RID], ca=components.component)
+    b = components.select(right_rid=components[RID], cb=components.component)
+    inside = scored.join(a, "left_rid").join(b, "right_rid")
+    inside = inside.filter(inside.ca == inside.cb)
+    false = float(engine.execute(((1 - inside.match_probability) * inside.pairs).sum()) or 0)
+    true = max(made - false, 0.0)
+    report.estimated_precision = true / made if made else 1.0
+    expected = report.expected_true_pairs or 0.0
+    report.estimated_recall = min(true / expected, 1.0) if expected else 1.0
+
+
 EMPTY_PAIRS = pa.schema(
     [("left_rid", pa.string()), ("right_rid", pa.string()), ("match_probability", pa.float64())]
 )
@@ -688,8 +718,11 @@ def scored_pairs(
     target_precision: float,
     new: ibis.Table | None = None,
     groups: pa.Table | None = None,
-) -> tuple[pa.Table, MatchReport]:
-    """Pairs to join (``left_rid`` < ``right_rid``), as Arrow, and what matching did.
+) -> tuple[pa.Table, MatchReport, pa.Table | None]:
+    """Pairs to join (``left_rid`` < ``right_rid``), what matching did, and every scored pair.
+
+    The scored pairs (a full run only, else None) carry their probability and the pairs of
+    records their link would make, for :func:`person_estimates`.
 
     Without ``new``, the model is estimated on ``records`` and saved to ``model_path``, every
     blocked pair is scored and the threshold is chosen (``threshold="auto"``) or taken as
@@ -706,7 +739,7 @@ def scored_pairs(
         report.compared = sorted(present)
         if not present:
             report.threshold_reason = "no column to compare"
-            return EMPTY_PAIRS.empty_table(), report
+            return EMPTY_PAIRS.empty_table(), report, None
         n = int(engine.execute(records.count()))
         rules = chosen_rules(engine, records, present, n)
         settings = _settings(present, rules)
@@ -742,18 +775,28 @@ def scored_pairs(
             report.threshold_reason = "set by identity.match_threshold"
         report.threshold = t
         kept = _guarded(db_api, predictions, t, shift).cast(EMPTY_PAIRS)
-        # The run's estimates: pairs joined by identifiers count as true, each fuzzy link as
-        # its probability times the pairs it makes; a vetoed link's expected match is lost.
+        # The run's estimates before the persons are formed: pairs joined by identifiers count
+        # as true, each fuzzy link as its probability times the pairs it makes.
         above = probs >= t - 1e-9
-        vetoed = float(probs[above].sum()) - float(pc.sum(kept["match_probability"]).as_py() or 0)
         known = _identifier_pairs(groups)
         hits = known + float((probs * pair_weights)[above].sum())
         made = known + float(pair_weights[above].sum())
-        expected = known + float((probs * pair_weights).sum()) / max(blocked, 1e-9)
+        report.expected_true_pairs = known + float((probs * pair_weights).sum()) / max(
+            blocked, 1e-9
+        )
         report.estimated_precision = hits / made if made else 1.0
-        report.estimated_recall = max(hits - vetoed, 0.0) / expected if expected else 1.0
-        _threshold_file(model_path).write_text(report.to_json())
-        return kept, report
+        expected = report.expected_true_pairs
+        report.estimated_recall = min(hits / expected, 1.0) if expected else 1.0
+        save_run_report(model_path, report)
+        every = pa.table(
+            {
+                "left_rid": scored[f"{RID}_l"],
+                "right_rid": scored[f"{RID}_r"],
+                "match_probability": probs,
+                "pairs": pair_weights,
+            }
+        )
+        return kept, report, every
 
     saved = _threshold_file(model_path)
     report = MatchReport.from_json(saved.read_text()) if saved.exists() else MatchReport()
@@ -775,4 +818,4 @@ def scored_pairs(
         ),
     ]
     tables = [_guarded(db_api, p, report.threshold).cast(EMPTY_PAIRS) for p in parts]
-    return pa.concat_tables(tables), report
+    return pa.concat_tables(tables), report, None
