@@ -725,7 +725,8 @@ def scored_pairs(
     """Pairs to join (``left_rid`` < ``right_rid``), what matching did, and every scored pair.
 
     The scored pairs (a full run only, else None) carry their probability and the pairs of
-    records their link would make, for :func:`person_estimates`.
+    records their link would make, for :func:`person_estimates`, which makes the run's
+    estimates; the caller saves the report with :func:`save_run_report`.
 
     Without ``new``, the model is estimated on ``records`` and saved to ``model_path``, every
     blocked pair is scored and the threshold is chosen (``threshold="auto"``) or taken as
@@ -778,23 +779,16 @@ def scored_pairs(
             report.threshold_reason = "set by identity.match_threshold"
         report.threshold = t
         kept = _guarded(db_api, predictions, t, shift).cast(EMPTY_PAIRS)
-        # The run's estimates before the persons are formed: pairs joined by identifiers count
-        # as true, each fuzzy link as its probability times the pairs it makes.
-        above = probs >= t - 1e-9
-        known = _identifier_pairs(groups)
-        hits = known + float((probs * pair_weights)[above].sum())
-        made = known + float(pair_weights[above].sum())
-        # Expected true pairs of records: each scored pair that identifiers left apart is one
-        # with its own probability. Not its link's probability times the pairs the link would
-        # make: the strongest of many weak pairs between two large groups is no evidence that
-        # every pair between them is true, and weighting it so counted thousands of pairs of
-        # strangers as missed matches on the demo.
+        # Expected true pairs of records: the pairs joined by identifiers, and each scored pair
+        # that identifiers left apart with its own probability. Not its link's probability
+        # times the pairs the link would make: the strongest of many weak pairs between two
+        # large groups is no evidence that every pair between them is true, and weighting it
+        # so counted thousands of pairs of strangers as missed matches on the demo. The
+        # estimates themselves are made on the persons formed (person_estimates).
         apart = scored["apart"]
-        report.expected_true_pairs = known + float((probs * apart).sum()) / max(blocked, 1e-9)
-        report.estimated_precision = hits / made if made else 1.0
-        expected = report.expected_true_pairs
-        report.estimated_recall = min(hits / expected, 1.0) if expected else 1.0
-        save_run_report(model_path, report)
+        report.expected_true_pairs = _identifier_pairs(groups) + float((probs * apart).sum()) / max(
+            blocked, 1e-9
+        )
         every = pa.table(
             {
                 "left_rid": scored[f"{RID}_l"],
