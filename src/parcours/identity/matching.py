@@ -624,8 +624,20 @@ def _scored_with_weights(db_api, predictions, groups: pa.Table | None) -> dict:
                    case when ca = cb then 0.0 else 1.0 end as apart
             from s
         """
-    out = db_api._con.sql(sql).fetchnumpy()
-    return {k: v if k.startswith(RID) else np.asarray(v, float) for k, v in out.items()}
+    # The pairs stay in DuckDB; only numbers come to Python (record ids of tens of millions of
+    # pairs would not fit), and the links that can make pairs come out as Arrow when asked.
+    db_api._con.execute(f"create or replace temp table parcours_scored as {sql}")
+    out = db_api._con.sql("select match_weight, pairs, apart from parcours_scored").fetchnumpy()
+    return {k: np.asarray(v, float) for k, v in out.items()}
+
+
+def _links_that_make_pairs(db_api, shift: float) -> pa.Table:
+    """The scored links that would join two groups, with their probability and pairs made."""
+    return db_api._con.sql(
+        f"select {RID}_l as left_rid, {RID}_r as right_rid, "
+        f"1 / (1 + pow(2, -(match_weight + {shift}))) as match_probability, pairs "
+        "from parcours_scored where pairs > 0"
+    ).to_arrow_table()
 
 
 def _identifier_pairs(groups: pa.Table | None) -> float:
@@ -724,9 +736,10 @@ def scored_pairs(
 ) -> tuple[pa.Table, MatchReport, pa.Table | None]:
     """Pairs to join (``left_rid`` < ``right_rid``), what matching did, and every scored pair.
 
-    The scored pairs (a full run only, else None) carry their probability and the pairs of
-    records their link would make, for :func:`person_estimates`, which makes the run's
-    estimates; the caller saves the report with :func:`save_run_report`.
+    The scored pairs (a full run only, else None: those whose link would join two groups)
+    carry their probability and the pairs of records their link would make, for
+    :func:`person_estimates`, which makes the run's estimates; the caller saves the report
+    with :func:`save_run_report`.
 
     Without ``new``, the model is estimated on ``records`` and saved to ``model_path``, every
     blocked pair is scored and the threshold is chosen (``threshold="auto"``) or taken as
@@ -789,15 +802,7 @@ def scored_pairs(
         report.expected_true_pairs = _identifier_pairs(groups) + float((probs * apart).sum()) / max(
             blocked, 1e-9
         )
-        every = pa.table(
-            {
-                "left_rid": scored[f"{RID}_l"],
-                "right_rid": scored[f"{RID}_r"],
-                "match_probability": probs,
-                "pairs": pair_weights,
-            }
-        )
-        return kept, report, every
+        return kept, report, _links_that_make_pairs(db_api, shift)
 
     saved = _threshold_file(model_path)
     report = MatchReport.from_json(saved.read_text()) if saved.exists() else MatchReport()
