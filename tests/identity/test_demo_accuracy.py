@@ -22,17 +22,29 @@ def pairs(df: pd.DataFrame, by: list[str]) -> int:
     return int((n * (n - 1) // 2).sum())
 
 
-def test_pairwise_precision_and_recall_meet_the_targets(resolved):
-    ws, _, world = resolved
+def true_scores(ws, world) -> tuple[float, float]:
+    """Pairwise precision and recall of the persons found against the real persons."""
     found = pd.DataFrame(rows(ws, "identity_map"))
     truth = world.truth("records")[["source", "source_id", "person_id"]]
     j = found.merge(truth, on=["source", "source_id"], validate="one_to_one")
     assert len(j) == len(truth)
     both = pairs(j, ["customer_key", "person_id"])
-    precision = both / pairs(j, ["customer_key"])
-    recall = both / pairs(j, ["person_id"])
+    return both / pairs(j, ["customer_key"]), both / pairs(j, ["person_id"])
+
+
+def test_pairwise_precision_and_recall_meet_the_targets(resolved):
+    ws, _, world = resolved
+    precision, recall = true_scores(ws, world)
     assert precision >= 0.98, precision
     assert recall >= 0.95, recall
+
+
+def test_the_run_announces_the_precision_and_recall_it_gets(resolved):
+    ws, summary, world = resolved
+    precision, recall = true_scores(ws, world)
+    match = summary.match
+    assert abs(match.estimated_precision - precision) <= 0.02, (match, precision)
+    assert abs(match.estimated_recall - recall) <= 0.03, (match, recall)
 
 
 def test_shared_emails_of_couples_do_not_merge_them(resolved):

@@ -25,7 +25,6 @@ from pathlib import Path
 import ibis
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from parcours.engine import Engine
 from parcours.identity.nicknames import full_forms
@@ -58,7 +57,9 @@ COMPARED = (
     "address",
 )
 U_PAIRS = 1e6  # random pairs for u: Splink's default, plenty for these few levels
-EM_PAIRS_TARGET = 2e6  # blocked pairs per EM session: enough to estimate m, bounded at scale
+# Blocked pairs per EM session. At 200,000 records the fitted m of every level were the same
+# to four digits with 300,000 as with 2 million (benchmarks/RESULTS.md): more only costs time.
+EM_PAIRS_TARGET = 3e5
 MIN_EM_PAIRS = 100  # fewer pairs estimate nothing: the session is skipped, priors stay
 MIN_RANDOM_PAIRS = 1_000  # fewer possible pairs: u keeps its prior
 PREDICT_FLOOR = 0.001  # pairs below are neither joined nor counted as expected matches
@@ -159,6 +160,7 @@ class MatchReport:
     estimated_precision: float | None = None
     estimated_recall: float | None = None
     unblocked_share: float | None = None  # estimated share of true pairs no rule compares
+    expected_true_pairs: float | None = None  # in the data, by the model
     compared: list[str] = field(default_factory=list)
     blocking: list[str] = field(default_factory=list)
     training: list[str] = field(default_factory=list)  # each step, and each fallback
@@ -388,8 +390,6 @@ def _register(db_api, engine: Engine, records: ibis.Table, name: str):
 
 def _train(linker, engine: Engine, records: ibis.Table, present: set[str], report) -> None:
     """Estimate the model; every step the data cannot support falls back and says so."""
-    from splink.internals.comparison_level import LEVEL_NOT_OBSERVED_TEXT
-
     n = int(engine.execute(records.count()))
     possible = n * (n - 1) / 2
     settings = linker._settings_obj
@@ -416,12 +416,21 @@ def _train(linker, engine: Engine, records: ibis.Table, present: set[str], repor
     if possible >= MIN_RANDOM_PAIRS:
         linker.training.estimate_u_using_random_sampling(max_pairs=U_PAIRS, seed=1)
         sampled = min(U_PAIRS, possible)
+        unseen = []
         for comparison in settings.comparisons:
             for level in comparison.comparison_levels:
-                if not level.is_null_level and level._u_probability == LEVEL_NOT_OBSERVED_TEXT:
-                    # Never seen among random pairs: at most about one in as many as sampled.
+                # A level no random pair fell in keeps no u from Splink (None, or its "not
+                # observed" mark) and would score with a generic default instead, which makes
+                # the rarest agreement (an email one typo apart) weak evidence: at most about
+                # one random pair in as many as sampled falls in it.
+                if not level.is_null_level and not level._u_is_trained:
                     level.u_probability = min(1.0 / sampled, level.default_u_probability or 1)
+                    unseen.append(f"{comparison.output_column_name}: {level.label_for_charts}")
         report.training.append(f"u from {int(sampled):,} random pairs")
+        if unseen:
+            report.priors.append(
+                f"u of levels no random pair fell in, 1 / {int(sampled):,}: " + ", ".join(unseen)
+            )
     else:
         report.priors.append(f"u of every comparison: only {int(possible):,} possible pairs")
 
@@ -593,29 +602,42 @@ def _scored_with_weights(db_api, predictions, groups: pa.Table | None) -> dict:
     """Each scored pair's match weight and the pairs of records joining it would make."""
     pred = predictions.physical_name
     if groups is None:
-        sql = f"select match_weight, 1.0 as pairs from {pred}"
+        sql = f"select {RID}_l, {RID}_r, match_weight, 1.0 as pairs, 1.0 as apart from {pred}"
     else:
         db_api._con.register("parcours_groups", groups)
         # Two groups become one person through their strongest scored pair: it alone carries
         # the pairs of records the join makes.
         sql = f"""
             with s as (
-                select p.match_weight, a.component as ca, b.component as cb,
+                select p.{RID}_l, p.{RID}_r, p.match_weight, a.component as ca, b.component as cb,
                        coalesce(a.size, 1) * coalesce(b.size, 1) as made
                 from {pred} p
                 left join parcours_groups a on p.{RID}_l = a.{RID}
                 left join parcours_groups b on p.{RID}_r = b.{RID}
             )
-            select match_weight,
+            select {RID}_l, {RID}_r, match_weight,
                    case when ca = cb then 0.0
                         when row_number() over (
                             partition by least(ca, cb), greatest(ca, cb)
                             order by match_weight desc) = 1 then made
-                        else 0.0 end as pairs
+                        else 0.0 end as pairs,
+                   case when ca = cb then 0.0 else 1.0 end as apart
             from s
         """
-    out = db_api._con.sql(sql).fetchnumpy()
+    # The pairs stay in DuckDB; only numbers come to Python (record ids of tens of millions of
+    # pairs would not fit), and the links that can make pairs come out as Arrow when asked.
+    db_api._con.execute(f"create or replace temp table parcours_scored as {sql}")
+    out = db_api._con.sql("select match_weight, pairs, apart from parcours_scored").fetchnumpy()
     return {k: np.asarray(v, float) for k, v in out.items()}
+
+
+def _links_that_make_pairs(db_api, shift: float) -> pa.Table:
+    """The scored links that would join two groups, with their probability and pairs made."""
+    return db_api._con.sql(
+        f"select {RID}_l as left_rid, {RID}_r as right_rid, "
+        f"1 / (1 + pow(2, -(match_weight + {shift}))) as match_probability, pairs "
+        "from parcours_scored where pairs > 0"
+    ).to_arrow_table()
 
 
 def _identifier_pairs(groups: pa.Table | None) -> float:
@@ -668,6 +690,36 @@ def _threshold_file(model_path: Path) -> Path:
     return model_path.with_name(model_path.stem + "-run.json")
 
 
+def save_run_report(model_path: Path, report: MatchReport) -> None:
+    """The run's threshold and estimates, beside the model: incremental runs reuse them."""
+    _threshold_file(model_path).write_text(report.to_json())
+
+
+def person_estimates(
+    engine: Engine, components: ibis.Table, scored: ibis.Table, report: MatchReport
+) -> None:
+    """The run's precision and recall estimated on the persons formed, in the engine.
+
+    Every pair of records in one person counts as made. A scored pair inside one person is
+    false with one minus its probability, times the pairs of records its link makes; pairs
+    the identifiers joined and pairs only a chain of links joined count as true. Recall is
+    the expected true pairs made over the expected true pairs in the data (identifier pairs,
+    the scored pairs' probabilities, scaled up by the pairs no blocking rule compares). A
+    link a veto dropped still counts when other links put its two records in one person.
+    """
+    sizes = components.group_by("component").aggregate(n=components.count())
+    made = float(engine.execute((sizes.n * (sizes.n - 1) / 2).sum()) or 0)
+    a = components.select(left_rid=components[RID], ca=components.component)
+    b = components.select(right_rid=components[RID], cb=components.component)
+    inside = scored.join(a, "left_rid").join(b, "right_rid")
+    inside = inside.filter(inside.ca == inside.cb)
+    false = float(engine.execute(((1 - inside.match_probability) * inside.pairs).sum()) or 0)
+    true = max(made - false, 0.0)
+    report.estimated_precision = true / made if made else 1.0
+    expected = report.expected_true_pairs or 0.0
+    report.estimated_recall = min(true / expected, 1.0) if expected else 1.0
+
+
 EMPTY_PAIRS = pa.schema(
     [("left_rid", pa.string()), ("right_rid", pa.string()), ("match_probability", pa.float64())]
 )
@@ -681,8 +733,13 @@ def scored_pairs(
     target_precision: float,
     new: ibis.Table | None = None,
     groups: pa.Table | None = None,
-) -> tuple[pa.Table, MatchReport]:
-    """Pairs to join (``left_rid`` < ``right_rid``), as Arrow, and what matching did.
+) -> tuple[pa.Table, MatchReport, pa.Table | None]:
+    """Pairs to join (``left_rid`` < ``right_rid``), what matching did, and every scored pair.
+
+    The scored pairs (a full run only, else None: those whose link would join two groups)
+    carry their probability and the pairs of records their link would make, for
+    :func:`person_estimates`, which makes the run's estimates; the caller saves the report
+    with :func:`save_run_report`.
 
     Without ``new``, the model is estimated on ``records`` and saved to ``model_path``, every
     blocked pair is scored and the threshold is chosen (``threshold="auto"``) or taken as
@@ -699,7 +756,7 @@ def scored_pairs(
         report.compared = sorted(present)
         if not present:
             report.threshold_reason = "no column to compare"
-            return EMPTY_PAIRS.empty_table(), report
+            return EMPTY_PAIRS.empty_table(), report, None
         n = int(engine.execute(records.count()))
         rules = chosen_rules(engine, records, present, n)
         settings = _settings(present, rules)
@@ -735,18 +792,17 @@ def scored_pairs(
             report.threshold_reason = "set by identity.match_threshold"
         report.threshold = t
         kept = _guarded(db_api, predictions, t, shift).cast(EMPTY_PAIRS)
-        # The run's estimates: pairs joined by identifiers count as true, each fuzzy link as
-        # its probability times the pairs it makes; a vetoed link's expected match is lost.
-        above = probs >= t - 1e-9
-        vetoed = float(probs[above].sum()) - float(pc.sum(kept["match_probability"]).as_py() or 0)
-        known = _identifier_pairs(groups)
-        hits = known + float((probs * pair_weights)[above].sum())
-        made = known + float(pair_weights[above].sum())
-        expected = known + float((probs * pair_weights).sum()) / max(blocked, 1e-9)
-        report.estimated_precision = hits / made if made else 1.0
-        report.estimated_recall = max(hits - vetoed, 0.0) / expected if expected else 1.0
-        _threshold_file(model_path).write_text(report.to_json())
-        return kept, report
+        # Expected true pairs of records: the pairs joined by identifiers, and each scored pair
+        # that identifiers left apart with its own probability. Not its link's probability
+        # times the pairs the link would make: the strongest of many weak pairs between two
+        # large groups is no evidence that every pair between them is true, and weighting it
+        # so counted thousands of pairs of strangers as missed matches on the demo. The
+        # estimates themselves are made on the persons formed (person_estimates).
+        apart = scored["apart"]
+        report.expected_true_pairs = _identifier_pairs(groups) + float((probs * apart).sum()) / max(
+            blocked, 1e-9
+        )
+        return kept, report, _links_that_make_pairs(db_api, shift)
 
     saved = _threshold_file(model_path)
     report = MatchReport.from_json(saved.read_text()) if saved.exists() else MatchReport()
@@ -768,4 +824,4 @@ def scored_pairs(
         ),
     ]
     tables = [_guarded(db_api, p, report.threshold).cast(EMPTY_PAIRS) for p in parts]
-    return pa.concat_tables(tables), report
+    return pa.concat_tables(tables), report, None

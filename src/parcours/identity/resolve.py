@@ -127,16 +127,17 @@ def _identifier_groups(engine: Engine, records: ibis.Table, ident: ibis.Table) -
 
 def _fuzzy_edges(
     ws: Workspace, records: ibis.Table, new: ibis.Table | None, ident: ibis.Table, summary
-) -> pa.Table:
+) -> tuple[pa.Table, pa.Table | None]:
+    """Links from matching, and every scored pair when the model was trained this run."""
     engine, cfg = ws.engine, ws.config.identity
     model = ws.dir / MODEL_FILE
     n_records = int(engine.execute(records.count()))
     if n_records < 2:
         summary.scored = "nothing to compare"
-        return _edges_schema().empty_table()
+        return _edges_schema().empty_table(), None
     records = _without_shared_identifiers(engine, records)
     if new is None or not model.exists():
-        pairs, summary.match = matching.scored_pairs(
+        pairs, summary.match, scored = matching.scored_pairs(
             engine,
             records,
             model,
@@ -146,6 +147,7 @@ def _fuzzy_edges(
         )
         summary.scored = f"model trained and {n_records:,} records compared"
     else:
+        scored = None
         n_new = int(engine.execute(new.count()))
         previous = engine.table(IDENTITY_EDGES.name)
         kept = previous.filter(previous.method == "probabilistic")
@@ -155,7 +157,7 @@ def _fuzzy_edges(
             kept.select(kept.left_rid, kept.right_rid, kept.match_probability)
         ).cast(pa.schema([f for f in _edges_schema() if f.name != "method"]))
         if n_new:
-            fresh, summary.match = matching.scored_pairs(
+            fresh, summary.match, _ = matching.scored_pairs(
                 engine,
                 records,
                 model,
@@ -167,9 +169,10 @@ def _fuzzy_edges(
         else:
             pairs = kept
         summary.scored = f"{n_new:,} new or changed records compared with the saved model"
-    return pairs.append_column(
+    edges = pairs.append_column(
         "method", pa.array(["probabilistic"] * pairs.num_rows, pa.string())
     ).select(["left_rid", "right_rid", "method", "match_probability"])
+    return edges, scored
 
 
 def _without_shared_identifiers(engine: Engine, records: ibis.Table) -> ibis.Table:
@@ -356,7 +359,7 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
         f"forced together: {o.record} and {o.other}" for o in overrides if o.decision == "same"
     ]
     ident = _identifier_edges(engine, records, cfg.max_shared_identifier, summary)
-    fuzzy = _fuzzy_edges(ws, records, new, ident, summary)
+    fuzzy, scored = _fuzzy_edges(ws, records, new, ident, summary)
     fuzzy = engine.from_arrow(fuzzy, f"{WORK}_fuzzy_in")
     edges = (
         ident.select("left_rid", "right_rid", "method", "match_probability")
@@ -379,6 +382,11 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
             stage=STAGE,
         )
         components = engine.table(f"{WORK}_components2")
+    if scored is not None:
+        # The run's estimates are those of the persons formed, vetoes and chains included.
+        scored = engine.from_arrow(scored, f"{WORK}_scored")
+        matching.person_estimates(engine, components, scored, summary.match)
+        matching.save_run_report(ws.dir / MODEL_FILE, summary.match)
 
     generation = 0
     if engine.has_table(IDENTITY_CHANGES.name):
@@ -423,6 +431,7 @@ def resolve(ws: Workspace, *, full: bool = False) -> ResolveSummary:
         "components2",
         "fixed",
         "keys",
+        "scored",
     ):
         engine.drop(f"{WORK}_{name}")
     return summary
