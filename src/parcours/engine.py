@@ -264,6 +264,35 @@ class Engine:
             self.lock.release()
             self.lock = None
 
+    def compact(self) -> None:
+        """Rewrite the database into a new file and swap it in, keeping the connection usable.
+
+        DuckDB reuses freed blocks but does not wipe them, so deleted values stay in the
+        file until overwritten; a copy holds only the live data. Spark rewrites whole table
+        folders, which holds nothing deleted: nothing to do there.
+        """
+        if self.name != "duckdb":
+            return
+        name, path = self.con.raw_sql(
+            "SELECT database_name, path FROM duckdb_databases() "
+            "WHERE database_name = current_database()"
+        ).fetchone()
+        if not path:  # in memory
+            return
+        path = Path(path)
+        new = path.with_name(path.name + ".compact")
+        new.unlink(missing_ok=True)
+        self.con.raw_sql(f"CHECKPOINT; ATTACH '{new}' AS _compact")
+        self.con.raw_sql(f'COPY FROM DATABASE "{name}" TO _compact; DETACH _compact')
+        self.con.disconnect()
+        os.replace(new, path)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.con = ibis.duckdb.connect(str(path))
+
     def _clear_leftovers(self, workspace_dir: Path) -> None:
         """Drop the staging folders and work tables a killed command could not remove."""
         for folder in workspace_dir.glob(f"{STAGING_PREFIX}*"):

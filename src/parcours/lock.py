@@ -55,6 +55,8 @@ class WorkspaceLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            # The command line may name a person (privacy erase EMAIL): it goes with the lock.
+            os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
