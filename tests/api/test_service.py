@@ -531,3 +531,54 @@ def test_erase_leaves_no_byte_of_the_person_and_keeps_them_out(ws, tmp_path):
         {"order_id": "o3", "customer_id": None},
     ]
     assert _files_holding(ws, [ZEPH["email"], ZEPH["name"]]) == {}
+
+
+def test_an_order_and_an_identify_update_the_profile_without_a_run(ws, tmp_path):
+    source = tmp_path / "in"
+    source.mkdir()
+    _person_files(source)
+    for kind in ("customers", "orders"):
+        done = _cli(ws, "ingest", kind, str(source / f"{kind}.csv"), "--source", "web")
+        assert done.returncode == 0, done.stderr
+    done = _cli(ws, "run")
+    assert done.returncode == 0, done.stderr
+    write, read = _key(ws), _key(ws, "read")
+    auth = {"Authorization": f"Bearer {read}"}
+    server = Server(ws)
+    try:
+        url = f"{server.url}/v1/profiles"
+        bob = httpx.get(url, params={"email": "bob@example.com"}, headers=auth).json()
+        assert (bob["profile"]["orders"], bob["profile"]["revenue"]) == (1, 20.0)
+        order = {
+            **ORDER,
+            "userId": "b1",
+            "messageId": "live-o9",
+            "timestamp": "2026-01-20T10:00:00Z",
+            "properties": {"order_id": "o9", "total": 30, "products": [{"sku": "s1", "price": 30}]},
+        }
+        app_login = {  # a new record of Bob's, known by his email
+            "type": "identify",
+            "userId": "w-bob",
+            "messageId": "live-i1",
+            "traits": {"email": "BOB@example.com"},
+        }
+        stranger = {"type": "identify", "userId": "n1", "traits": {"email": "new@example.com"}}
+        batch = [order, app_login, {**stranger, "messageId": "live-i2"}]
+        r = httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(write, ""))
+        assert r.status_code == 200
+        server.wait_loaded()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            after = httpx.get(f"{url}/{bob['customer_key']}", headers=auth).json()
+            if after["profile"]["orders"] == 2:
+                break
+            time.sleep(0.2)
+        p = after["profile"]
+        assert (p["orders"], p["revenue"]) == (2, 50.0)
+        assert p["last_order_at"].startswith("2026-01-20") and p["lifecycle_segment"]
+        assert {"source": "web", "source_id": "w-bob", "method": "email"} in after["identifiers"]
+        new = httpx.get(url, params={"email": "new@example.com"}, headers=auth).json()
+        assert new["identifiers"] == [{"source": "web", "source_id": "n1", "method": "single"}]
+        assert new["customer_key"] != bob["customer_key"]
+    finally:
+        server.stop()

@@ -17,6 +17,7 @@ from parcours.api.collect_log import CollectLog
 from parcours.api.collector import Collector
 from parcours.api.errors import install_handlers
 from parcours.api.keys import KeyRing
+from parcours.api.live import update_persons
 from parcours.api.loader import load_segments
 from parcours.api.paths import hold_served
 from parcours.api.warehouse import Warehouse, WarehouseBusy
@@ -55,7 +56,9 @@ class Service:
             return True
         try:
             with self.warehouse.writing() as ws:
-                load_segments(ws, self.log)
+                loaded = load_segments(ws, self.log)
+                # A separate batch: the load is committed even if the update fails.
+                update_persons(ws, loaded.records)
         except WarehouseBusy:
             return False
         self.loads += 1
