@@ -314,6 +314,12 @@ def sql(
         result = engine.query(query, limit or None)
     finally:
         engine.close()
+    if engine.snapshot_of:
+        console.err.print(
+            f"note: the workspace is in use by {engine.snapshot_of}; "
+            "this answer is its state when that command started",
+            soft_wrap=True,
+        )
     rows = result.to_pylist()
     if format == "json":
         console.out.print_json(json.dumps(rows, default=str))

@@ -7,6 +7,7 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -453,6 +454,30 @@ def _person_files(folder: Path) -> None:
     )
 
 
+@pytest.fixture(scope="module")
+def _run_workspace(tmp_path_factory):
+    """Zephyrine's and Bob's records ingested from files outside the workspace, then run."""
+    root = tmp_path_factory.mktemp("people")
+    source = root / "in"
+    source.mkdir()
+    _person_files(source)
+    ws = root / "ws"
+    assert main(["init", str(ws)]) == 0
+    for kind in ("customers", "orders", "events"):
+        done = _cli(ws, "ingest", kind, str(source / f"{kind}.csv"), "--source", "web")
+        assert done.returncode == 0, done.stderr
+    done = _cli(ws, "run")
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def people(_run_workspace, tmp_path):
+    """A copy of the run workspace of Zephyrine and Bob, and the folder of its input files."""
+    shutil.copytree(_run_workspace, tmp_path / "people")
+    return tmp_path / "people" / "ws", tmp_path / "people" / "in"
+
+
 def _files_holding(ws: Path, needles: list[str]) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in ws.rglob("*"):
@@ -464,16 +489,8 @@ def _files_holding(ws: Path, needles: list[str]) -> dict[str, list[str]]:
     return found
 
 
-def test_erase_leaves_no_byte_of_the_person_and_keeps_them_out(ws, tmp_path):
-    source = tmp_path / "in"
-    source.mkdir()
-    _person_files(source)
-    for kind in ("customers", "orders", "events"):
-        assert (
-            _cli(ws, "ingest", kind, str(source / f"{kind}.csv"), "--source", "web").returncode == 0
-        )
-    done = _cli(ws, "run")
-    assert done.returncode == 0, done.stderr
+def test_erase_leaves_no_byte_of_the_person_and_keeps_them_out(people):
+    ws, source = people
     _configure(ws, load_interval_seconds=3600)  # collected messages stay in the log
     admin, write = _key(ws, "admin"), _key(ws)
     server = Server(ws)
@@ -501,7 +518,7 @@ def test_erase_leaves_no_byte_of_the_person_and_keeps_them_out(ws, tmp_path):
             f"{server.url}/v1/privacy/{key}/erase", headers={"Authorization": f"Bearer {write}"}
         )
         assert r.status_code == 403
-        r = httpx.post(f"{server.url}/v1/privacy/{key}/erase", headers=auth)
+        r = httpx.post(f"{server.url}/v1/privacy/{key}/erase", headers=auth, timeout=120)
         assert r.status_code == 200, r.text
         erased = r.json()
         assert erased["orders_deidentified"] == 2 and erased["log_messages"] == 2
@@ -533,21 +550,14 @@ def test_erase_leaves_no_byte_of_the_person_and_keeps_them_out(ws, tmp_path):
     assert _files_holding(ws, [ZEPH["email"], ZEPH["name"]]) == {}
 
 
-def test_an_order_and_an_identify_update_the_profile_without_a_run(ws, tmp_path):
-    source = tmp_path / "in"
-    source.mkdir()
-    _person_files(source)
-    for kind in ("customers", "orders"):
-        done = _cli(ws, "ingest", kind, str(source / f"{kind}.csv"), "--source", "web")
-        assert done.returncode == 0, done.stderr
-    done = _cli(ws, "run")
-    assert done.returncode == 0, done.stderr
+def test_an_order_and_an_identify_update_the_profile_without_a_run(people):
+    ws, _ = people
     write, read = _key(ws), _key(ws, "read")
     auth = {"Authorization": f"Bearer {read}"}
     server = Server(ws)
     try:
         url = f"{server.url}/v1/profiles"
-        bob = httpx.get(url, params={"email": "bob@example.com"}, headers=auth).json()
+        bob = httpx.get(url, params={"email": "bob@example.com"}, headers=auth, timeout=60).json()
         assert (bob["profile"]["orders"], bob["profile"]["revenue"]) == (1, 20.0)
         order = {
             **ORDER,
@@ -569,7 +579,7 @@ def test_an_order_and_an_identify_update_the_profile_without_a_run(ws, tmp_path)
         server.wait_loaded()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            after = httpx.get(f"{url}/{bob['customer_key']}", headers=auth).json()
+            after = httpx.get(f"{url}/{bob['customer_key']}", headers=auth, timeout=60).json()
             if after["profile"]["orders"] == 2:
                 break
             time.sleep(0.2)
@@ -577,8 +587,35 @@ def test_an_order_and_an_identify_update_the_profile_without_a_run(ws, tmp_path)
         assert (p["orders"], p["revenue"]) == (2, 50.0)
         assert p["last_order_at"].startswith("2026-01-20") and p["lifecycle_segment"]
         assert {"source": "web", "source_id": "w-bob", "method": "email"} in after["identifiers"]
-        new = httpx.get(url, params={"email": "new@example.com"}, headers=auth).json()
+        new = httpx.get(url, params={"email": "new@example.com"}, headers=auth, timeout=60).json()
         assert new["identifiers"] == [{"source": "web", "source_id": "n1", "method": "single"}]
         assert new["customer_key"] != bob["customer_key"]
     finally:
         server.stop()
+
+
+def test_sql_during_a_run_answers_from_the_read_snapshot(people):
+    from parcours.lock import WorkspaceLock
+
+    ws, _ = people
+    run = subprocess.Popen(
+        [sys.executable, "-m", "parcours", "run", "-w", str(ws)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lock = WorkspaceLock(ws / "parcours.duckdb.lock")
+    try:
+        deadline = time.monotonic() + 60
+        while lock.holder() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "parcours run" in (lock.holder() or "")
+        done = _cli(ws, "sql", "select source_id from customers order by 1", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == [{"source_id": "b1"}, {"source_id": "z1"}]
+        assert "in use by 'parcours run" in done.stderr and "lock" not in done.stderr.lower()
+        assert run.poll() is None  # the answer came while the run was still writing
+    finally:
+        _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err

@@ -22,6 +22,7 @@ from parcours.api.errors import NotFoundError
 from parcours.engine import Engine, is_work_table
 from parcours.errors import UserInputError
 from parcours.schema import CUSTOMER_KEY, CUSTOMERS, IDENTITY_MAP, ORDERS, QUARANTINE, SOURCE
+from parcours.snapshot import discard as discard_snapshot
 from parcours.suppression import ANONYMOUS, EMAIL, PHONE, RECORD, Suppression
 from parcours.workspace import Workspace
 
@@ -194,6 +195,7 @@ def erase(ws: Workspace, key: str, collect_log: CollectLog | None = None) -> Era
     user_ids = {sid for _, sid in person.records}
     summary.log_messages = log.rewrite(lambda m: not _about(m, person, user_ids))
     engine.compact()
+    discard_snapshot(ws.dir / ws.config.database)
     return summary
 
 
