@@ -443,6 +443,9 @@ def privacy_erase(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 2 the user's input, 1 internal error)."""
+    from parcours.snapshot import keep_for_readers
+
+    keep_for_readers()
     try:
         code = app(args=argv, prog_name="parcours", standalone_mode=False)
     except typer.Exit as e:

@@ -1,7 +1,7 @@
 """The read snapshot: what readers see while a command writes the warehouse.
 
 DuckDB lets no other process open a file that one process writes, even to read. So each
-writing command (not the server, whose turns are short) first copies the closed, consistent
+writing CLI command (not the server, whose turns are short) first copies the closed, consistent
 database file to ``<database>.snapshot``; a reader that finds a command holding the
 warehouse reads the snapshot instead of failing: the state when that command started. The
 copy is swapped in by rename, so a reader already on the previous snapshot keeps it.
@@ -14,6 +14,15 @@ import shutil
 from pathlib import Path
 
 SUFFIX = ".snapshot"
+# Set by the CLI: its commands keep the snapshot; a program using the library (a notebook,
+# a benchmark) does not pay for the copy.
+_kept = False
+
+
+def keep_for_readers() -> None:
+    """Make this process refresh the read snapshot before each write (the CLI does)."""
+    global _kept
+    _kept = True
 
 
 def snapshot_path(database: Path) -> Path:
@@ -25,7 +34,7 @@ def refresh(database: Path) -> None:
 
     The caller holds the workspace lock and has not opened the file yet.
     """
-    if not database.exists():
+    if not _kept or not database.exists():
         return
     target = snapshot_path(database)
     stat = database.stat()
