@@ -195,6 +195,7 @@ class Engine:
         # Read-only engines: the command writing the warehouse when it answers from the
         # read snapshot instead (see snapshot.py), else None.
         self.snapshot_of: str | None = None
+        self.database: Path | None = None  # DuckDB: the database file
         self._batch_depth = 0
         # Spark: tables written in the open batch (name -> new folder) and dropped by it.
         self._pending: dict[str, Path] = {}
@@ -257,6 +258,7 @@ class Engine:
                     lock.release()
                     raise EngineError(f"opening {path.name}: {e}") from e
             engine = cls(backend, lock=None if read_only else lock)
+            engine.database = path
         else:
             lock = WorkspaceLock(workspace_dir / "spark-tables.lock")
             if not read_only:
@@ -278,6 +280,8 @@ class Engine:
         if self.name == "duckdb":
             self.con.disconnect()
         if self.lock is not None:
+            if self.database is not None and not self.lock.is_service():
+                refresh_snapshot(self.database)  # readers of the next command see this one's work
             self.lock.release()
             self.lock = None
 

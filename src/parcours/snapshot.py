@@ -1,10 +1,11 @@
 """The read snapshot: what readers see while a command writes the warehouse.
 
 DuckDB lets no other process open a file that one process writes, even to read. So each
-writing CLI command (not the server, whose turns are short) first copies the closed, consistent
-database file to ``<database>.snapshot``; a reader that finds a command holding the
-warehouse reads the snapshot instead of failing: the state when that command started. The
-copy is swapped in by rename, so a reader already on the previous snapshot keeps it.
+writing CLI command (not the server, whose turns are short) copies the closed, consistent
+database file to ``<database>.snapshot`` when it ends, and when it starts if another program
+changed the file since; a reader that finds a command holding the warehouse reads the
+snapshot instead of failing: the state when that command started. The copy is swapped in by
+rename, so a reader already on the previous snapshot keeps it.
 """
 
 from __future__ import annotations
