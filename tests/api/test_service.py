@@ -619,3 +619,63 @@ def test_sql_during_a_run_answers_from_the_read_snapshot(people):
     finally:
         _, err = run.communicate(timeout=300)
     assert run.returncode == 0, err
+
+
+def test_segment_routes_serve_the_demo_audiences_page_by_page(demo_world, tmp_path):
+    from parcours.pipeline import run_stage
+
+    ws = demo_world.keyed_copy(tmp_path / "demo")
+    for name in ("profile", "segments"):
+        run_stage(ws, name)
+    sizes = {
+        r["lifecycle_segment"]: r["n"]
+        for r in ws.engine.query(
+            "select lifecycle_segment, count(*) as n from customer_profile group by 1"
+        ).to_pylist()
+    }
+    vip = {
+        r["customer_key"]: r["email"]
+        for r in ws.engine.query(
+            "select p.customer_key, g.email from customer_profile p "
+            "left join customers_golden g using (customer_key) "
+            "where p.lifecycle_segment = 'vip'"
+        ).to_pylist()
+    }
+    ws.close()
+    read = _key(ws.dir, "read")
+    auth = {"Authorization": f"Bearer {read}"}
+    server = Server(ws.dir)
+    try:
+        r = httpx.get(f"{server.url}/v1/segments", headers=auth, timeout=60)
+        served = {s["name"]: s["members"] for s in r.json()["data"]}
+        assert {k: v for k, v in served.items() if k.startswith("lifecycle.")} == {
+            f"lifecycle.{k}": v for k, v in sizes.items()
+        }
+        assert len(vip) > 100
+        members, offset = {}, 0
+        while True:
+            page = httpx.get(
+                f"{server.url}/v1/segments/lifecycle.vip/members",
+                params={"limit": 1000, "offset": offset},
+                headers=auth,
+                timeout=60,
+            ).json()
+            assert page["total"] == len(vip)
+            members |= {m["customer_key"]: m["email"] for m in page["data"]}
+            if page["count"] < 1000:
+                break
+            offset += 1000
+        assert members == vip
+        r = httpx.get(
+            f"{server.url}/v1/segments/lifecycle.vip/members",
+            params={"limit": 5, "format": "csv"},
+            headers=auth,
+            timeout=60,
+        )
+        lines = r.text.splitlines()
+        assert lines[0] == "customer_key,first_name,last_name,email,phone" and len(lines) == 6
+        assert [line.split(",")[0] for line in lines[1:]] == sorted(vip)[:5]
+        r = httpx.get(f"{server.url}/v1/segments/lifecycle.nobody/members", headers=auth)
+        assert r.status_code == 404 and set(r.json()) == {"code", "message"}
+    finally:
+        server.stop()
