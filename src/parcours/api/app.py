@@ -40,8 +40,7 @@ class Service:
         self.log = CollectLog(
             self.dir, int(self.config.max_log_mb * MB), int(self.config.min_free_disk_mb * MB)
         )
-        self.suppression = Suppression(self.dir)
-        self.collector = Collector(self.keys, self.log, self.suppression)
+        self.collector = Collector(self.keys, self.log, Suppression(self.dir))
         self.warehouse = Warehouse(self.dir)
         self.loads = 0
         self.last_error: str | None = None

@@ -100,6 +100,9 @@ class Collector:
                 if mid in self._seen or mid in seen_now:
                     continue
                 seen_now.add(mid)
+            if isinstance(item, dict) and self._suppressed(key.source, item):
+                suppressed += 1
+                continue
             invalid.append({"item": item, "reasons": reasons})
         if fresh or invalid:
             self.log.append(
@@ -127,7 +130,8 @@ class Collector:
         """Whether the message is about an erased person: it is dropped before the log."""
         if not self.suppression.hashes:
             return False
-        traits = msg.get("traits") or (msg.get("context") or {}).get("traits") or {}
+        context = msg.get("context")
+        traits = msg.get("traits") or (context.get("traits") if isinstance(context, dict) else None)
         email = traits.get("email") if isinstance(traits, dict) else None
         user = msg.get("userId")
         return (
