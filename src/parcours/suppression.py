@@ -32,6 +32,8 @@ _ROW_IDENTIFIERS: dict[str, tuple[tuple[str, str], ...]] = {
     "consents": ((RECORD, "customer_id"),),
     "orders": ((RECORD, "customer_id"),),
 }
+# The column holding the source's customer id, per canonical table.
+RECORD_COLUMNS = {t: c for t, ids in _ROW_IDENTIFIERS.items() for kind, c in ids if kind == RECORD}
 # Rows of these tables are kept for accounting, without the person's id.
 _DEIDENTIFIED = {"orders": "customer_id"}
 

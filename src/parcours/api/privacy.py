@@ -23,16 +23,8 @@ from parcours.engine import Engine, is_work_table
 from parcours.errors import UserInputError
 from parcours.schema import CUSTOMER_KEY, CUSTOMERS, IDENTITY_MAP, ORDERS, QUARANTINE, SOURCE
 from parcours.snapshot import discard as discard_snapshot
-from parcours.suppression import ANONYMOUS, EMAIL, PHONE, RECORD, Suppression
+from parcours.suppression import ANONYMOUS, EMAIL, PHONE, RECORD, RECORD_COLUMNS, Suppression
 from parcours.workspace import Workspace
-
-# Input tables holding a source's customer id, and the column that holds it.
-_RECORD_COLUMNS = {
-    CUSTOMERS.name: "source_id",
-    "orders": "customer_id",
-    "events": "customer_id",
-    "consents": "customer_id",
-}
 
 
 def person_key(engine: Engine, who: str) -> str:
@@ -63,8 +55,8 @@ def export(engine: Engine, key: str) -> dict[str, Any]:
         t = engine.table(name)
         if CUSTOMER_KEY in t.columns:
             rows = t.filter(t[CUSTOMER_KEY] == key)
-        elif name in _RECORD_COLUMNS and SOURCE in t.columns:
-            col = _RECORD_COLUMNS[name]
+        elif name in RECORD_COLUMNS and SOURCE in t.columns:
+            col = RECORD_COLUMNS[name]
             rows = t.semi_join(mine, (t[SOURCE] == mine._src) & (t[col] == mine._sid))
         else:
             continue
@@ -141,7 +133,7 @@ def _person_rows(name: str, t: ibis.Table, person: _Person) -> ibis.BooleanValue
     found = ibis.literal(False)
     if CUSTOMER_KEY in t.columns:
         found = found | (t[CUSTOMER_KEY] == person.key).fill_null(False)
-    column = _RECORD_COLUMNS.get(name)
+    column = RECORD_COLUMNS.get(name)
     if column in t.columns and SOURCE in t.columns:
         found = found | (t[SOURCE] + ":" + t[column]).isin(person.rids).fill_null(False)
     if name == QUARANTINE.name:  # a refused row of the person's record, found by its id
