@@ -153,6 +153,7 @@ time.sleep(60)
 
 @pytest.mark.parametrize("command", [["ingest", "orders"], ["sql", "select 1"]])
 def test_a_workspace_held_by_another_command_exits_2_naming_it(tmp_path, capsys, command):
+    """Without a read snapshot (the workspace was never written by the CLI), even a read waits."""
     import os
     import subprocess
     import sys
@@ -162,6 +163,7 @@ def test_a_workspace_held_by_another_command_exits_2_naming_it(tmp_path, capsys,
     assert main(["init", str(tmp_path / "ws")]) == 0
     path = write(tmp_path / "orders.csv", "order_id,ordered_at,channel,total_amount\n")
     assert main(["ingest", "orders", str(path), "-w", str(tmp_path / "ws")]) == 0
+    (tmp_path / "ws" / "parcours.duckdb.snapshot").unlink()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER],
         stdin=subprocess.PIPE,
@@ -184,3 +186,41 @@ def test_a_workspace_held_by_another_command_exits_2_naming_it(tmp_path, capsys,
     assert "hint: wait for that command to finish, or stop it" in err
     # The lock ends with its holder, even killed: the command now runs.
     assert main([*args, "-w", str(tmp_path / "ws")]) == 0
+
+
+def test_sql_while_another_command_writes_answers_from_the_read_snapshot(tmp_path, capsys):
+    import os
+    import subprocess
+    import sys
+
+    from parcours.cli import main
+
+    ws = tmp_path / "ws"
+    assert main(["init", str(ws)]) == 0
+    path = write(
+        tmp_path / "orders.csv",
+        "order_id,ordered_at,channel,total_amount\nA,2024-01-02,web,3\nB,2024-01-03,web,4\n",
+    )
+    assert main(["ingest", "orders", str(path), "-w", str(ws)]) == 0
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        holder.stdin.write(f"{ws}\n")
+        holder.stdin.flush()
+        assert holder.stdout.readline() == "holding\n"
+        capsys.readouterr()
+        query = "select count(*) as n, sum(total_amount) as total from orders"
+        assert main(["sql", query, "--format", "csv", "-w", str(ws)]) == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    out = capsys.readouterr()
+    assert out.out.splitlines() == ["n,total", "2,7.0"]
+    err = " ".join(out.err.split())
+    assert f"in use by 'parcours run --as-of 2024-06-30' (pid {holder.pid}" in err
+    assert "its state when that command started" in err

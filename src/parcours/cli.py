@@ -350,6 +350,12 @@ def sql(
         result = engine.query(query, limit or None)
     finally:
         engine.close()
+    if engine.snapshot_of:
+        console.err.print(
+            f"note: the workspace is in use by {engine.snapshot_of}; "
+            "this answer is its state when that command started",
+            soft_wrap=True,
+        )
     rows = result.to_pylist()
     if format == "json":
         console.out.print_json(json.dumps(rows, default=str))
@@ -446,8 +452,36 @@ def privacy_export(
     sys.stdout.write(json.dumps(document, default=iso, indent=1) + "\n")
 
 
+@privacy_app.command("erase")
+def privacy_erase(
+    who: Annotated[str, typer.Argument(help="SOURCE:ID of one of the person's records, or email.")],
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Erase a person from every table, the collection log and the workspace's files."""
+    from parcours.api.paths import is_served
+    from parcours.api.privacy import erase, person_key
+
+    with Workspace.open(workspace) as ws:
+        if is_served(ws.dir):
+            raise UserInputError(
+                "the workspace is served by parcours serve, which owns its collection log",
+                hint="send the request to the server: POST /v1/privacy/CUSTOMER_KEY/erase",
+            )
+        done = erase(ws, person_key(ws.engine, who))
+    removed = sum(done.rows.values())
+    console.err.print(
+        f"erased {done.customer_key}: {done.records} records, {removed} rows in "
+        f"{len(done.rows)} tables, {done.orders_deidentified} orders de-identified, "
+        f"{done.log_messages} collected messages; identifiers suppressed",
+        soft_wrap=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 2 the user's input, 1 internal error)."""
+    from parcours.snapshot import keep_for_readers
+
+    keep_for_readers()
     try:
         code = app(args=argv, prog_name="parcours", standalone_mode=False)
     except typer.Exit as e:

@@ -27,6 +27,8 @@ from parcours.config import Config
 from parcours.errors import EngineError, UserInputError
 from parcours.lock import WorkspaceLock
 from parcours.schema import TableSpec
+from parcours.snapshot import refresh as refresh_snapshot
+from parcours.snapshot import snapshot_path
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +192,10 @@ class Engine:
         self.tables_dir = tables_dir
         self.session = session
         self.lock = lock
+        # Read-only engines: the command writing the warehouse when it answers from the
+        # read snapshot instead (see snapshot.py), else None.
+        self.snapshot_of: str | None = None
+        self.database: Path | None = None  # DuckDB: the database file
         self._batch_depth = 0
         # Spark: tables written in the open batch (name -> new folder) and dropped by it.
         self._pending: dict[str, Path] = {}
@@ -207,12 +213,14 @@ class Engine:
         *,
         read_only: bool = False,
         allow_external: bool = False,
+        snapshot: bool = True,
     ) -> Engine:
         """Open the engine the config names; ``read_only`` makes it refuse any write.
 
         A read-only engine answers the user's SQL: it reads no file, network or extension
         beyond the workspace's tables unless ``allow_external``. A writer takes the
-        workspace's lock and clears what a killed command left behind.
+        workspace's lock and clears what a killed command left behind. While a command
+        writes the warehouse, a reader gets its read snapshot unless ``snapshot`` is False.
         """
         sandbox = read_only and not allow_external
         if config.engine == "duckdb":
@@ -221,10 +229,20 @@ class Engine:
             settings = SAFE_DUCKDB if sandbox else {}
             if read_only and not path.exists():
                 return cls(ibis.duckdb.connect(**settings))  # nothing ingested yet
+            holder = lock.holder() if read_only and snapshot else None
+            if holder and not lock.held_by_service() and snapshot_path(path).exists():
+                # A command writes the warehouse: read its state when the command started.
+                engine = cls(
+                    ibis.duckdb.connect(str(snapshot_path(path)), read_only=True, **settings)
+                )
+                engine.snapshot_of = holder
+                return engine
             # The server opens the file only for short turns: a command waits for them.
             wait = config.service.cli_wait_seconds
             if not read_only:
                 lock.acquire(wait_for_service=wait)
+                if not lock.is_service():
+                    refresh_snapshot(path)
             deadline = time.monotonic() + wait
             while True:
                 try:
@@ -240,6 +258,7 @@ class Engine:
                     lock.release()
                     raise EngineError(f"opening {path.name}: {e}") from e
             engine = cls(backend, lock=None if read_only else lock)
+            engine.database = path
         else:
             lock = WorkspaceLock(workspace_dir / "spark-tables.lock")
             if not read_only:
@@ -261,8 +280,39 @@ class Engine:
         if self.name == "duckdb":
             self.con.disconnect()
         if self.lock is not None:
+            if self.database is not None and not self.lock.is_service():
+                refresh_snapshot(self.database)  # readers of the next command see this one's work
             self.lock.release()
             self.lock = None
+
+    def compact(self) -> None:
+        """Rewrite the database into a new file and swap it in, keeping the connection usable.
+
+        DuckDB reuses freed blocks but does not wipe them, so deleted values stay in the
+        file until overwritten; a copy holds only the live data. Spark rewrites whole table
+        folders, which holds nothing deleted: nothing to do there.
+        """
+        if self.name != "duckdb":
+            return
+        name, path = self.con.raw_sql(
+            "SELECT database_name, path FROM duckdb_databases() "
+            "WHERE database_name = current_database()"
+        ).fetchone()
+        if not path:  # in memory
+            return
+        path = Path(path)
+        new = path.with_name(path.name + ".compact")
+        new.unlink(missing_ok=True)
+        self.con.raw_sql(f"CHECKPOINT; ATTACH '{new}' AS _compact")
+        self.con.raw_sql(f'COPY FROM DATABASE "{name}" TO _compact; DETACH _compact')
+        self.con.disconnect()
+        os.replace(new, path)
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self.con = ibis.duckdb.connect(str(path))
 
     def _clear_leftovers(self, workspace_dir: Path) -> None:
         """Drop the staging folders and work tables a killed command could not remove."""

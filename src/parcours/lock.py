@@ -16,6 +16,8 @@ from pathlib import Path
 
 from parcours.errors import UserInputError
 
+SERVICE_COMMAND = "parcours serve"
+
 
 def command_line() -> str:
     """The running command as the user typed it (``parcours run --as-of ...``)."""
@@ -55,6 +57,8 @@ class WorkspaceLock:
 
     def release(self) -> None:
         if self._fd is not None:
+            # The command line may name a person (privacy erase EMAIL): it goes with the lock.
+            os.ftruncate(self._fd, 0)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -77,10 +81,15 @@ class WorkspaceLock:
         finally:
             os.close(fd)
 
+    @staticmethod
+    def is_service() -> bool:
+        """Whether this process is ``parcours serve``."""
+        return command_line().startswith(SERVICE_COMMAND)
+
     def held_by_service(self) -> bool:
         """Whether the holder is ``parcours serve``, whose turns on the warehouse are short."""
         holder = self.holder()
-        return holder is not None and holder.startswith("'parcours serve")
+        return holder is not None and holder.startswith(f"'{SERVICE_COMMAND}")
 
     def locked_error(self, detail: str | None = None) -> UserInputError:
         holder = self.holder()

@@ -7,6 +7,7 @@ import base64
 import gzip
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -430,3 +431,249 @@ def test_openapi_fuzzing_finds_no_500(ws, server):
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:]
+
+
+ZEPH = {"email": "zephyrine.quill@example.org", "phone": "+33612345678", "name": "Quillfeather"}
+
+
+def _person_files(folder: Path) -> None:
+    (folder / "customers.csv").write_text(
+        "source_id,email,phone,first_name,last_name,city,country\n"
+        f"z1,{ZEPH['email']},{ZEPH['phone']},Zephyrine,{ZEPH['name']},Lyon,FR\n"
+        "b1,bob@example.com,+33699999999,Bob,Martin,Paris,FR\n"
+    )
+    (folder / "orders.csv").write_text(
+        "order_id,customer_id,ordered_at,channel,total_amount\n"
+        "o1,z1,2026-01-05,web,40\no2,b1,2026-01-06,web,20\no3,z1,2026-02-05,web,15\n"
+    )
+    (folder / "events.csv").write_text(
+        "event_id,occurred_at,type,channel,customer_id,anonymous_id,url\n"
+        "e1,2026-01-05 09:00,page_view,web,,anon-zeph-123,/p\n"
+        "e2,2026-01-05 09:05,identify,web,z1,anon-zeph-123,/login\n"
+        "e3,2026-01-06 09:00,page_view,web,b1,,/q\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def _run_workspace(tmp_path_factory):
+    """Zephyrine's and Bob's records ingested from files outside the workspace, then run."""
+    root = tmp_path_factory.mktemp("people")
+    source = root / "in"
+    source.mkdir()
+    _person_files(source)
+    ws = root / "ws"
+    assert main(["init", str(ws)]) == 0
+    for kind in ("customers", "orders", "events"):
+        done = _cli(ws, "ingest", kind, str(source / f"{kind}.csv"), "--source", "web")
+        assert done.returncode == 0, done.stderr
+    done = _cli(ws, "run")
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def people(_run_workspace, tmp_path):
+    """A copy of the run workspace of Zephyrine and Bob, and the folder of its input files."""
+    shutil.copytree(_run_workspace, tmp_path / "people")
+    return tmp_path / "people" / "ws", tmp_path / "people" / "in"
+
+
+def _files_holding(ws: Path, needles: list[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in ws.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            hits = [n for n in needles if n.encode() in data]
+            if hits:
+                found[str(path.relative_to(ws))] = hits
+    return found
+
+
+def test_erase_leaves_no_byte_of_the_person_and_keeps_them_out(people):
+    ws, source = people
+    _configure(ws, load_interval_seconds=3600)  # collected messages stay in the log
+    admin, write = _key(ws, "admin"), _key(ws)
+    server = Server(ws)
+    try:
+        batch = [
+            {
+                "type": "identify",
+                "userId": "z1",
+                "messageId": "zi",
+                "traits": {"email": ZEPH["email"]},
+            },
+            {"type": "page", "anonymousId": "anon-zeph-123", "messageId": "zp"},
+            {"type": "track", "userId": "b1", "event": "Product Viewed", "messageId": "bob-view"},
+        ]
+        r = httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(write, ""))
+        assert r.status_code == 200
+        needles = [ZEPH["email"], ZEPH["phone"], ZEPH["name"], "anon-zeph-123"]
+        before = _files_holding(ws, needles)
+        assert set(before["parcours.duckdb"]) >= {ZEPH["email"], ZEPH["name"]}
+        assert any(p.startswith("service/log/") for p in before)
+        auth = {"Authorization": f"Bearer {admin}"}
+        r = httpx.get(f"{server.url}/v1/profiles", params={"email": ZEPH["email"]}, headers=auth)
+        key = r.json()["customer_key"]
+        r = httpx.post(
+            f"{server.url}/v1/privacy/{key}/erase", headers={"Authorization": f"Bearer {write}"}
+        )
+        assert r.status_code == 403
+        r = httpx.post(f"{server.url}/v1/privacy/{key}/erase", headers=auth, timeout=120)
+        assert r.status_code == 200, r.text
+        erased = r.json()
+        assert erased["orders_deidentified"] == 2 and erased["log_messages"] == 2
+        assert {"customers", "events", "identity_map", "customers_golden"} <= set(erased["rows"])
+        assert _files_holding(ws, needles) == {}
+        r = httpx.get(f"{server.url}/v1/profiles/{key}", headers=auth)
+        assert r.status_code == 404
+        # A later event about the person is dropped before the log.
+        again = [{**batch[0], "messageId": "zi2"}, {**batch[1], "messageId": "zp2"}]
+        r = httpx.post(f"{server.url}/v1/batch", json={"batch": again}, auth=(write, ""))
+        assert r.json()["suppressed"] == 2
+        assert _files_holding(ws, needles) == {}
+    finally:
+        server.stop()
+    # Bob's message is still waiting in the log; a later ingest does not bring Zephyrine back.
+    assert "bob-view" in "".join(p.read_text() for p in (ws / "service" / "log").glob("*.jsonl"))
+    for kind in ("customers", "orders", "events"):
+        assert (
+            _cli(ws, "ingest", kind, str(source / f"{kind}.csv"), "--source", "web").returncode == 0
+        )
+    assert _sql(ws, "select source_id from customers") == [{"source_id": "b1"}]
+    assert _sql(ws, "select event_id from events") == [{"event_id": "e3"}]
+    orders = _sql(ws, "select order_id, customer_id from orders order by order_id")
+    assert orders == [
+        {"order_id": "o1", "customer_id": None},
+        {"order_id": "o2", "customer_id": "b1"},
+        {"order_id": "o3", "customer_id": None},
+    ]
+    assert _files_holding(ws, [ZEPH["email"], ZEPH["name"]]) == {}
+
+
+def test_an_order_and_an_identify_update_the_profile_without_a_run(people):
+    ws, _ = people
+    write, read = _key(ws), _key(ws, "read")
+    auth = {"Authorization": f"Bearer {read}"}
+    server = Server(ws)
+    try:
+        url = f"{server.url}/v1/profiles"
+        bob = httpx.get(url, params={"email": "bob@example.com"}, headers=auth, timeout=60).json()
+        assert (bob["profile"]["orders"], bob["profile"]["revenue"]) == (1, 20.0)
+        order = {
+            **ORDER,
+            "userId": "b1",
+            "messageId": "live-o9",
+            "timestamp": "2026-01-20T10:00:00Z",
+            "properties": {"order_id": "o9", "total": 30, "products": [{"sku": "s1", "price": 30}]},
+        }
+        app_login = {  # a new record of Bob's, known by his email
+            "type": "identify",
+            "userId": "w-bob",
+            "messageId": "live-i1",
+            "traits": {"email": "BOB@example.com"},
+        }
+        stranger = {"type": "identify", "userId": "n1", "traits": {"email": "new@example.com"}}
+        batch = [order, app_login, {**stranger, "messageId": "live-i2"}]
+        r = httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(write, ""))
+        assert r.status_code == 200
+        server.wait_loaded()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            after = httpx.get(f"{url}/{bob['customer_key']}", headers=auth, timeout=60).json()
+            if after["profile"]["orders"] == 2:
+                break
+            time.sleep(0.2)
+        p = after["profile"]
+        assert (p["orders"], p["revenue"]) == (2, 50.0)
+        assert p["last_order_at"].startswith("2026-01-20") and p["lifecycle_segment"]
+        assert {"source": "web", "source_id": "w-bob", "method": "email"} in after["identifiers"]
+        new = httpx.get(url, params={"email": "new@example.com"}, headers=auth, timeout=60).json()
+        assert new["identifiers"] == [{"source": "web", "source_id": "n1", "method": "single"}]
+        assert new["customer_key"] != bob["customer_key"]
+    finally:
+        server.stop()
+
+
+def test_sql_during_a_run_answers_from_the_read_snapshot(people):
+    from parcours.lock import WorkspaceLock
+
+    ws, _ = people
+    run = subprocess.Popen(
+        [sys.executable, "-m", "parcours", "run", "-w", str(ws)],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lock = WorkspaceLock(ws / "parcours.duckdb.lock")
+    try:
+        deadline = time.monotonic() + 60
+        while lock.holder() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "parcours run" in (lock.holder() or "")
+        done = _cli(ws, "sql", "select source_id from customers order by 1", "--format", "json")
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout) == [{"source_id": "b1"}, {"source_id": "z1"}]
+        assert "in use by 'parcours run" in done.stderr and "lock" not in done.stderr.lower()
+        assert run.poll() is None  # the answer came while the run was still writing
+    finally:
+        _, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err
+
+
+def test_segment_routes_serve_the_demo_audiences_page_by_page(demo_world, tmp_path):
+    from parcours.pipeline import run_stage
+
+    ws = demo_world.keyed_copy(tmp_path / "demo")
+    for name in ("profile", "segments"):
+        run_stage(ws, name)
+    sizes = {
+        r["lifecycle_segment"]: r["n"]
+        for r in ws.engine.query(
+            "select lifecycle_segment, count(*) as n from customer_profile group by 1"
+        ).to_pylist()
+    }
+    vip = sorted(
+        r["customer_key"]
+        for r in ws.engine.query(
+            "select customer_key from customer_profile where lifecycle_segment = 'vip'"
+        ).to_pylist()
+    )
+    ws.close()
+    read = _key(ws.dir, "read")
+    auth = {"Authorization": f"Bearer {read}"}
+    server = Server(ws.dir)
+    try:
+        r = httpx.get(f"{server.url}/v1/segments", headers=auth, timeout=60)
+        served = {s["name"]: s["members"] for s in r.json()["data"]}
+        assert {k: v for k, v in served.items() if k.startswith("lifecycle.")} == {
+            f"lifecycle.{k}": v for k, v in sizes.items()
+        }
+        assert len(vip) > 100
+        members, offset = [], 0
+        while True:
+            page = httpx.get(
+                f"{server.url}/v1/segments/lifecycle.vip/members",
+                params={"limit": 1000, "offset": offset},
+                headers=auth,
+                timeout=60,
+            ).json()
+            assert page["total"] == len(vip)
+            members += [m["customer_key"] for m in page["data"]]
+            if page["count"] < 1000:
+                break
+            offset += 1000
+        assert members == vip
+        r = httpx.get(
+            f"{server.url}/v1/segments/lifecycle.vip/members",
+            params={"limit": 5, "format": "csv"},
+            headers=auth,
+            timeout=60,
+        )
+        lines = r.text.splitlines()
+        assert lines[0] == "customer_key" and len(lines) == 6  # no golden records: keys only
+        assert [line.split(",")[0] for line in lines[1:]] == vip[:5]
+        r = httpx.get(f"{server.url}/v1/segments/lifecycle.nobody/members", headers=auth)
+        assert r.status_code == 404 and set(r.json()) == {"code", "message"}
+    finally:
+        server.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,8 +17,11 @@ from parcours.api.collect_log import CollectLog
 from parcours.api.collector import Collector
 from parcours.api.errors import install_handlers
 from parcours.api.keys import KeyRing
+from parcours.api.live import update_persons
 from parcours.api.loader import load_segments
+from parcours.api.paths import hold_served
 from parcours.api.warehouse import Warehouse, WarehouseBusy
+from parcours.suppression import Suppression
 from parcours.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -36,13 +40,14 @@ class Service:
         self.log = CollectLog(
             self.dir, int(self.config.max_log_mb * MB), int(self.config.min_free_disk_mb * MB)
         )
-        self.collector = Collector(self.keys, self.log)
+        self.collector = Collector(self.keys, self.log, Suppression(self.dir))
         self.warehouse = Warehouse(self.dir)
         self.loads = 0
         self.last_error: str | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._served: int | None = None
 
     def load_once(self) -> bool:
         """Load the log into the warehouse; False when a command holds the warehouse."""
@@ -50,7 +55,9 @@ class Service:
             return True
         try:
             with self.warehouse.writing() as ws:
-                load_segments(ws, self.log)
+                loaded = load_segments(ws, self.log)
+                # A separate batch: the load is committed even if the update fails.
+                update_persons(ws, loaded.records)
         except WarehouseBusy:
             return False
         self.loads += 1
@@ -67,7 +74,10 @@ class Service:
             self._wake.wait(self.config.load_interval_seconds)
             self._wake.clear()
 
-    def start(self) -> None:
+    def start(self, loader: bool = True) -> None:
+        self._served = hold_served(self.dir)
+        if not loader:
+            return
         self._thread = threading.Thread(target=self._run_loader, name="loader", daemon=True)
         self._thread.start()
 
@@ -77,6 +87,9 @@ class Service:
         if self._thread is not None:
             self._thread.join(timeout=60)
         self.log.close()
+        if self._served is not None:
+            os.close(self._served)
+            self._served = None
 
 
 def create_app(workspace: Workspace | str | Path, *, loader: bool = True) -> FastAPI:
@@ -94,8 +107,7 @@ def create_app(workspace: Workspace | str | Path, *, loader: bool = True) -> Fas
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if loader:
-            service.start()
+        service.start(loader)
         try:
             yield
         finally:

@@ -13,6 +13,7 @@ from parcours.api.auth import authenticate, presented_key
 from parcours.api.collect_log import CollectLog
 from parcours.api.keys import KeyRing
 from parcours.api.segment import MAX_REQUEST_BYTES, PayloadError, check_batch, check_limits
+from parcours.suppression import ANONYMOUS, EMAIL, RECORD, Suppression
 
 # messageIds remembered to drop a client's retries before they reach the log; beyond this
 # window, the warehouse's upsert by event id still keeps one copy.
@@ -45,9 +46,10 @@ def decode_body(raw: bytes, encoding: str | None) -> Any:
 class Collector:
     """Accepts Segment messages for one workspace into its collection log."""
 
-    def __init__(self, keys: KeyRing, collect_log: CollectLog) -> None:
+    def __init__(self, keys: KeyRing, collect_log: CollectLog, suppression: Suppression) -> None:
         self.keys = keys
         self.log = collect_log
+        self.suppression = suppression
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     def accept(
@@ -80,10 +82,14 @@ class Collector:
             context=body.get("context") if single is None else None,
             integrations=body.get("integrations") if single is None else None,
         )
-        fresh, seen_now = [], set()
+        self.suppression.refresh()
+        fresh, seen_now, suppressed = [], set(), 0
         for msg in checked.valid:
             mid = msg["messageId"]
             if mid in self._seen or mid in seen_now:
+                continue
+            if self._suppressed(key.source, msg):
+                suppressed += 1
                 continue
             seen_now.add(mid)
             fresh.append(msg)
@@ -94,6 +100,9 @@ class Collector:
                 if mid in self._seen or mid in seen_now:
                     continue
                 seen_now.add(mid)
+            if isinstance(item, dict) and self._suppressed(key.source, item):
+                suppressed += 1
+                continue
             invalid.append({"item": item, "reasons": reasons})
         if fresh or invalid:
             self.log.append(
@@ -113,5 +122,28 @@ class Collector:
         return {
             "kept": len(fresh),
             "quarantined": len(invalid),
-            "duplicates": len(items) - len(fresh) - len(invalid),
+            "duplicates": len(items) - len(fresh) - len(invalid) - suppressed,
+            "suppressed": suppressed,
         }
+
+    def _suppressed(self, source: str, msg: dict[str, Any]) -> bool:
+        """Whether the message is about an erased person: it is dropped before the log."""
+        if not self.suppression.hashes:
+            return False
+        context = msg.get("context")
+        traits = msg.get("traits") or (context.get("traits") if isinstance(context, dict) else None)
+        email = traits.get("email") if isinstance(traits, dict) else None
+        user = msg.get("userId")
+        return (
+            (user is not None and self.suppression.suppresses(RECORD, f"{source}:{user}"))
+            or self.suppression.suppresses(ANONYMOUS, _text(msg.get("anonymousId")))
+            or self.suppression.suppresses(ANONYMOUS, _text(msg.get("previousId")))
+            or self.suppression.suppresses(EMAIL, _text(email, lower=True))
+        )
+
+
+def _text(value: Any, lower: bool = False) -> str | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    return text.lower() if lower else text

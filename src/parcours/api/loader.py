@@ -52,6 +52,8 @@ class LoadSummary:
     messages: int = 0
     rows: dict[str, int] = field(default_factory=dict)
     quarantined: int = 0
+    # (source, source_id) of the customer records an identify, order or consent touched.
+    records: set[tuple[str, str]] = field(default_factory=set)
 
 
 def staged_rows(
@@ -88,6 +90,25 @@ def staged_rows(
     return rows, refused, messages
 
 
+# Per kind of canonical row, the column naming the customer record; events only when they
+# link a visitor or an alias to a customer.
+_RECORD_OF = {"customers": "source_id", "orders": "customer_id", "consents": "customer_id"}
+_LINKING_EVENTS = ("identify", "alias")
+
+
+def touched_records(rows: dict[tuple[str, str], list[dict[str, Any]]]) -> set[tuple[str, str]]:
+    """The customer records whose person a load changes (see ``api.live``)."""
+    out = set()
+    for (source, kind), kind_rows in rows.items():
+        column = _RECORD_OF.get(kind, "customer_id" if kind == "events" else None)
+        if column is None:
+            continue
+        for r in kind_rows:
+            if r.get(column) and (kind != "events" or r.get("type") in _LINKING_EVENTS):
+                out.add((source, str(r[column])))
+    return out
+
+
 def load_segments(ws: Workspace, collect_log: CollectLog) -> LoadSummary:
     """Move every sealed segment into the warehouse; the caller holds the write lock."""
     segments = collect_log.seal()
@@ -95,6 +116,7 @@ def load_segments(ws: Workspace, collect_log: CollectLog) -> LoadSummary:
     if not segments:
         return summary
     rows, refused, summary.messages = staged_rows(segments)
+    summary.records = touched_records(rows)
     staging = service_dir(ws.dir) / STAGING_DIR / segments[0].stem
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)

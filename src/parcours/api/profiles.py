@@ -152,9 +152,8 @@ def segments(engine: Engine) -> list[dict[str, Any]]:
     for prefix, column in SEGMENTATIONS.items():
         if column not in p.columns:
             continue
-        counts = (
-            p.filter(p[column].notnull()).group_by(value=p[column]).aggregate(members=p.count())
-        )
+        named = p.filter(p[column].notnull())
+        counts = named.group_by(value=named[column]).aggregate(members=named.count())
         for r in _rows(engine, counts.order_by("value")):
             out.append({"name": f"{prefix}.{r['value']}", "members": r["members"]})
     return out

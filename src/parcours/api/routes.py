@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -129,3 +130,18 @@ def add_routes(app: FastAPI, service: Any) -> None:
         found = await read(export, customer_key)
         logged(key, request, customer_key)
         return found
+
+    @app.post("/v1/privacy/{customer_key}/erase", tags=["privacy"])
+    async def privacy_erase(request: Request, customer_key: str) -> dict[str, Any]:
+        """Erase a person from every table, the collection log and the files (scope ``admin``)."""
+        from parcours.api.privacy import erase
+
+        key = caller(request, "admin")
+
+        def run() -> dict[str, Any]:
+            with service.warehouse.writing() as ws:
+                return asdict(erase(ws, customer_key, service.log))
+
+        done = await run_in_threadpool(run)
+        logged(key, request, customer_key)
+        return done

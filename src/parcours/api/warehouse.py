@@ -4,8 +4,8 @@ DuckDB lets one process write a database file, and a file open for writing canno
 by another process even to read. The server therefore never keeps the file open: each load
 and each read of the profile API takes the workspace lock, opens the file, works and closes
 it. A CLI command that finds the lock held by the server waits its turn (see ``lock.py``);
-the server, finding it held by a command, answers 503 for reads and leaves the collection
-log to the next load.
+the server, finding it held by a command, reads the command's read snapshot (503 without
+one) and leaves the collection log to the next load.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from parcours.engine import Engine
 from parcours.errors import ParcoursError, UserInputError
 from parcours.lock import WorkspaceLock
+from parcours.snapshot import snapshot_path
 from parcours.workspace import Workspace
 
 
@@ -61,14 +62,28 @@ class Warehouse:
             try:
                 if lock is not None:
                     lock.acquire()
-                engine = Engine.connect(ws.config, ws.dir, read_only=True)
+                engine = Engine.connect(ws.config, ws.dir, read_only=True, snapshot=False)
             except UserInputError as e:
                 if lock is not None:
                     lock.release()
-                raise WarehouseBusy(str(e.problem)) from None
+                engine = self._snapshot(ws)
+                if engine is None:
+                    raise WarehouseBusy(str(e.problem)) from None
+                lock = None
             try:
                 yield engine
             finally:
                 engine.close()
                 if lock is not None:
                     lock.release()
+
+    @staticmethod
+    def _snapshot(ws: Workspace) -> Engine | None:
+        """While a command writes the warehouse, its read snapshot (see snapshot.py), if any."""
+        if ws.config.engine != "duckdb" or not snapshot_path(ws.dir / ws.config.database).exists():
+            return None
+        engine = Engine.connect(ws.config, ws.dir, read_only=True)
+        if engine.snapshot_of is None:  # the command ended meanwhile: take a normal turn
+            engine.close()
+            return None
+        return engine

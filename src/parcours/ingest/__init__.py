@@ -36,6 +36,7 @@ from parcours.schema import (
     TableSpec,
     input_table,
 )
+from parcours.suppression import Suppression
 from parcours.workspace import Workspace
 
 __all__ = ["FileSummary", "IngestReport", "ingest_files"]
@@ -64,6 +65,7 @@ class FileSummary:
     path: str = ""  # absolute path: with sha256, the file's identity in the system tables
     sha256: str = ""
     duplicates: int = 0  # ids found on several rows with different values
+    suppressed: int = 0  # rows of erased persons, dropped (see suppression.py)
     duplicate_field: str = ""  # the id column(s)
     duplicate_examples: list[str] = field(default_factory=list)
 
@@ -210,6 +212,7 @@ def _ingest_file(
         checked_name = f"_checked_{spec.name}"
         engine.write(checked_name, checked.table.mutate(**lineage), stage="ingest")
         try:
+            _drop_suppressed(workspace, spec, checked_name, summary)
             rows = engine.table(checked_name)
             _count_findings(engine, checked.source, checked.findings, summary)
             _write_rows(engine, spec, rows, summary)
@@ -220,6 +223,19 @@ def _ingest_file(
             engine.drop(checked_name)
             engine.forget(staging_name)
     return summary
+
+
+def _drop_suppressed(
+    workspace: Workspace, spec: TableSpec, name: str, summary: FileSummary
+) -> None:
+    engine = workspace.engine
+    rows = engine.table(name)
+    kept = Suppression(workspace.dir).without_suppressed(spec.name, rows)
+    if kept is None:
+        return
+    before = int(engine.execute(rows.count()))
+    engine.write(name, kept, stage="ingest")
+    summary.suppressed = before - int(engine.execute(engine.table(name).count()))
 
 
 def _count_findings(engine, staged: ibis.Table, findings, summary: FileSummary) -> None:

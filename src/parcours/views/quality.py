@@ -62,6 +62,8 @@ def ingest_view(report: Any) -> View:
             warn(_warn(f"{f.file}: columns not used: {', '.join(f.ignored_columns)}"))
         for problem in f.examples:
             warn(_warn(str(problem)))
+        if f.suppressed:
+            warn(_warn(f"{f.file}: {f.suppressed} rows of erased persons dropped (privacy erase)"))
         if f.quarantined:
             warn(
                 _warn(
