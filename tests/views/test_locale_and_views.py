@@ -62,6 +62,7 @@ def test_ingest_view_keeps_counts_and_warns_on_quarantine():
         duplicate_examples=[],
         ignored_columns=[],
         examples=[],
+        suppressed=0,
     )
     view = ingest_view(SimpleNamespace(files=[f], failures=[]))
     assert view.tables[0].rows == (("orders.csv", "orders", "web", 3, 2, 2, 0, 1),)
