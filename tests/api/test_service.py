@@ -274,6 +274,31 @@ def _configure(ws: Path, **service) -> None:
     (ws / "parcours.yaml").write_text(yaml.safe_dump({"service": service}))
 
 
+def test_collected_rows_skip_the_file_mapping_of_their_source(ws):
+    # The source's mapping describes its files; collected rows are already canonical.
+    mapped = {"rename": {"ID_CLIENT": "customer_id"}, "values": {"channel": {"WEB": "web"}}}
+    tables = {kind: mapped for kind in ("customers", "orders", "order-lines", "events")}
+    (ws / "parcours.yaml").write_text(yaml.safe_dump({"sources": {"web": {"tables": tables}}}))
+    key = _key(ws)
+    server = Server(ws)
+    try:
+        view = {"type": "track", "userId": "u1", "event": "Product Viewed", "messageId": "v"}
+        who = {"type": "identify", "userId": "u1", "traits": {"email": "a@b.fr"}, "messageId": "i"}
+        batch = [view, who, ORDER]
+        assert (
+            httpx.post(f"{server.url}/v1/batch", json={"batch": batch}, auth=(key, "")).status_code
+            == 200
+        )
+        server.wait_loaded()
+    finally:
+        server.stop()
+    assert _sql(ws, "select count(*) as n from events where type = 'product_view'") == [{"n": 1}]
+    assert _sql(ws, "select email from customers") == [{"email": "a@b.fr"}]
+    assert _sql(ws, "select order_id, channel from orders") == [
+        {"order_id": "o1", "channel": "web"}
+    ]
+
+
 def test_kill_9_right_after_a_200_loses_nothing(ws):
     _configure(ws, load_interval_seconds=3600)  # the loader never runs before the kill
     key = _key(ws)

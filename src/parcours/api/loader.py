@@ -131,7 +131,7 @@ def load_segments(ws: Workspace, collect_log: CollectLog) -> LoadSummary:
                         "".join(json.dumps(r, default=str) + "\n" for r in kind_rows),
                         encoding="utf-8",
                     )
-                    report = ingest_files(ws, kind, [path], source=source)
+                    report = ingest_files(ws, kind, [path], source=source, canonical=True)
                     if report.failures:
                         raise report.failures[0]
                     summary.rows[kind] = summary.rows.get(kind, 0) + len(kind_rows)

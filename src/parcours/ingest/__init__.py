@@ -85,6 +85,7 @@ def ingest_files(
     *,
     source: str | None = None,
     mapping: str | Path | None = None,
+    canonical: bool = False,
     progress: Callable[[Path], Progress] | None = None,
 ) -> IngestReport:
     """Ingest files of one kind from one source.
@@ -103,6 +104,9 @@ def ingest_files(
         the file's folder name when that is a configured source, else ``default``.
     mapping
         A mapping file that replaces the source's settings.
+    canonical
+        The files are already in parcours' columns and formats (the service's staged rows):
+        the source's file settings and mapping do not apply.
     progress
         Given a file, returns a callback told how many bytes were read.
 
@@ -116,7 +120,9 @@ def ingest_files(
     report = IngestReport()
     for path in map(Path, paths):
         name = source or _default_source(workspace, path)
-        if mapping is not None:
+        if canonical:
+            settings, key = SourceConfig(), f"{path.name}: {spec.kind}"
+        elif mapping is not None:
             settings, key = load_mapping(mapping), f"{Path(mapping).name}: tables.{spec.kind}"
         else:
             settings = workspace.config.sources.get(name) or SourceConfig()
