@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from parcours.cli import main
@@ -107,3 +108,40 @@ def test_list_prints_incidents_without_recomputing(shop, capsys):
     out = capsys.readouterr().out
     assert "store B" in out and "level_shift" in out
     assert main(["monitor", "--since", str(CLOSED_FROM), "-w", str(shop)]) == 2
+
+
+def _late_transitions(per_week: list[int]) -> pa.Table:
+    """Purchase -> delivery transitions beyond 5 days, ``per_week[i]`` of them in week i."""
+    monday = dt.datetime(2026, 1, 5, 12)
+    ended = [
+        monday + dt.timedelta(weeks=w, hours=n) for w, k in enumerate(per_week) for n in range(k)
+    ]
+    n = len(ended)
+    return pa.table(
+        {
+            "journey_id": [f"j{i}" for i in range(n)],
+            "customer_key": [f"c{i}" for i in range(n)],
+            "from_stage": ["purchase"] * n,
+            "to_stage": ["delivery"] * n,
+            "started_at": [e - dt.timedelta(days=7) for e in ended],
+            "ended_at": ended,
+            "days": [7.0] * n,
+            "threshold_days": [5.0] * n,
+        }
+    )
+
+
+def test_late_transitions_alert_only_in_the_week_they_pile_up(make_workspace):
+    from parcours.monitor.stage import journey_incidents
+    from parcours.schema import JOURNEY_DURATION_ALERTS
+
+    ws = make_workspace()
+    usual = [1, 2, 0, 1, 3, 1, 2, 1, 0, 2, 1, 1]  # a few late deliveries most weeks
+    late = _late_transitions([*usual, 14, *usual])
+    ws.engine.write(
+        JOURNEY_DURATION_ALERTS.name, ws.engine.from_arrow(late, "late"), stage="journeys"
+    )
+    found = journey_incidents(ws.engine)
+    assert list(found["start"]) == [dt.date(2026, 1, 5) + dt.timedelta(weeks=12)]
+    assert found["observed"].tolist() == [14.0] and found["expected"].tolist() == [1.0]
+    assert "usually 1" in found["explanation"].iloc[0]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import ibis
 import pandas as pd
 import pyarrow as pa
+from scipy.stats import poisson
 
 from parcours.engine import Engine, arrow_rows, conform, ibis_schema
 from parcours.facts import resolve_as_of
@@ -74,8 +75,18 @@ def _previous(engine: Engine, spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame(columns=spec.column_names)
 
 
+# A week's count of late transitions is an incident when a Poisson count at the transition's
+# usual weekly level would exceed it less than once in a thousand weeks.
+LATE_WEEK_QUANTILE = 0.999
+
+
 def journey_incidents(engine: Engine) -> pd.DataFrame:
-    """Transitions beyond their duration threshold: one incident per transition and week."""
+    """Weeks whose count of transitions beyond their duration threshold is abnormal.
+
+    The usual level is the median weekly count of the transition (weeks without a late
+    transition count zero), so the handful of late deliveries every week does not alert and
+    a week where they pile up does.
+    """
     if not engine.has_table(JOURNEY_DURATION_ALERTS.name):
         return pd.DataFrame()
     a = engine.table(JOURNEY_DURATION_ALERTS.name)
@@ -86,9 +97,21 @@ def journey_incidents(engine: Engine) -> pd.DataFrame:
     frame = engine.execute(g)
     if frame.empty:
         return frame
+    frame["start"] = pd.to_datetime(frame["start"])
+    weekly = []
+    for _, f in frame.groupby(["from_stage", "to_stage"]):
+        weeks = pd.date_range(f["start"].min(), f["start"].max(), freq="7D")
+        usual = f.set_index("start")["observed"].reindex(weeks, fill_value=0).median()
+        weekly.append(f.assign(expected=float(usual)))
+    frame = pd.concat(weekly, ignore_index=True)
+    frame["upper"] = poisson.ppf(LATE_WEEK_QUANTILE, frame["expected"].clip(lower=0.5))
+    frame = frame[frame["observed"] > frame["upper"]]
+    if frame.empty:
+        return pd.DataFrame()
     value = frame["from_stage"] + " -> " + frame["to_stage"]
-    start = pd.to_datetime(frame["start"]).dt.date
+    start = frame["start"].dt.date
     observed = frame["observed"].astype(float)
+    excess = observed / frame["upper"]
     return pd.DataFrame(
         {
             INCIDENT_ID: [
@@ -103,25 +126,28 @@ def journey_incidents(engine: Engine) -> pd.DataFrame:
             "end": start + dt.timedelta(days=6),
             "periods": 1,
             "observed": observed,
-            "expected": 0.0,
+            "expected": frame["expected"],
             "lower": 0.0,
-            "upper": 0.0,
-            "difference": observed,
-            "relative": None,
-            "score": frame["longest"] / frame["threshold"],
-            "severity": pd.cut(observed, [0, 4, 19, float("inf")], labels=["low", "medium", "high"])
+            "upper": frame["upper"],
+            "difference": observed - frame["expected"],
+            "relative": (observed - frame["expected"]) / frame["expected"].clip(lower=0.5),
+            "score": excess,
+            "severity": pd.cut(excess, [0, 2, 4, float("inf")], labels=["low", "medium", "high"])
             .astype(str)
             .to_numpy(),
             "kind": "journey_delay",
             "explanation": [
-                f"{n:.0f} transitions beyond {t:g} days (longest {d:.1f})"
-                for n, t, d in zip(observed, frame["threshold"], frame["longest"], strict=True)
+                f"{n:.0f} transitions beyond {t:g} days in the week (usually {u:g}; "
+                f"longest {d:.1f})"
+                for n, t, u, d in zip(
+                    observed, frame["threshold"], frame["expected"], frame["longest"], strict=True
+                )
             ],
             "top_dimension": "transition",
             "top_value": value,
             "top_share": 1.0,
         }
-    )
+    ).reset_index(drop=True)
 
 
 def write_monitor(
