@@ -30,8 +30,8 @@ def incidents_table(found: pd.DataFrame | None, limit: int | None = None) -> Tab
     f = found.sort_values(["end", "score"], ascending=[False, False]).head(limit or len(found))
     rows = tuple(
         (
-            r["start"],
-            r["end"],
+            pd.Timestamp(r["start"]).date(),
+            pd.Timestamp(r["end"]).date(),
             r["kpi"],
             "overall" if r["dimension"] == "all" else f"{r['dimension']} {r['dimension_value']}",
             r["kind"],
