@@ -179,7 +179,10 @@ def write_monitor(
     found = explain(scored, drop_covered_weeks(incidents(scored)))
     journeys = journey_incidents(engine)
     if len(journeys):
-        found = pd.concat([f for f in (found, journeys) if len(f)], ignore_index=True)
+        # An all-null column (no explanation on any incident) must not set the column's type.
+        parts = [f.dropna(axis=1, how="all") for f in (found, journeys) if len(f)]
+        columns = found.columns.union(journeys.columns, sort=False)
+        found = pd.concat(parts, ignore_index=True).reindex(columns=columns)
 
     previous = _previous(engine, MONITOR_ANOMALIES)
     first_seen = dict(zip(previous[INCIDENT_ID], previous["detected_on"], strict=True))
