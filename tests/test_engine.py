@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+
 import pyarrow as pa
 import pytest
 
@@ -151,57 +156,9 @@ time.sleep(60)
 """
 
 
-@pytest.mark.parametrize("command", [["ingest", "orders"], ["sql", "select 1"]])
-def test_a_workspace_held_by_another_command_exits_2_naming_it(tmp_path, capsys, command):
-    """Without a read snapshot (the workspace was never written by the CLI), even a read waits."""
-    import os
-    import subprocess
-    import sys
-
-    from parcours.cli import main
-
-    assert main(["init", str(tmp_path / "ws")]) == 0
-    path = write(tmp_path / "orders.csv", "order_id,ordered_at,channel,total_amount\n")
-    assert main(["ingest", "orders", str(path), "-w", str(tmp_path / "ws")]) == 0
-    (tmp_path / "ws" / "parcours.duckdb.snapshot").unlink()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
-    try:
-        holder.stdin.write(f"{tmp_path / 'ws'}\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline() == "holding\n"
-        capsys.readouterr()
-        args = [*command, *([str(path)] if command[0] == "ingest" else [])]
-        assert main([*args, "-w", str(tmp_path / "ws")]) == 2
-    finally:
-        holder.kill()
-        holder.wait()
-    err = " ".join(capsys.readouterr().err.split())
-    assert f"the workspace is in use by 'parcours run --as-of 2024-06-30' (pid {holder.pid}" in err
-    assert "hint: wait for that command to finish, or stop it" in err
-    # The lock ends with its holder, even killed: the command now runs.
-    assert main([*args, "-w", str(tmp_path / "ws")]) == 0
-
-
-def test_sql_while_another_command_writes_answers_from_the_read_snapshot(tmp_path, capsys):
-    import os
-    import subprocess
-    import sys
-
-    from parcours.cli import main
-
-    ws = tmp_path / "ws"
-    assert main(["init", str(ws)]) == 0
-    path = write(
-        tmp_path / "orders.csv",
-        "order_id,ordered_at,channel,total_amount\nA,2024-01-02,web,3\nB,2024-01-03,web,4\n",
-    )
-    assert main(["ingest", "orders", str(path), "-w", str(ws)]) == 0
+@contextmanager
+def holding(ws):
+    """Another process holding the workspace's write lock, as ``parcours run`` would."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER],
         stdin=subprocess.PIPE,
@@ -213,12 +170,46 @@ def test_sql_while_another_command_writes_answers_from_the_read_snapshot(tmp_pat
         holder.stdin.write(f"{ws}\n")
         holder.stdin.flush()
         assert holder.stdout.readline() == "holding\n"
-        capsys.readouterr()
-        query = "select count(*) as n, sum(total_amount) as total from orders"
-        assert main(["sql", query, "--format", "csv", "-w", str(ws)]) == 0
+        yield holder
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize("command", [["ingest", "orders"], ["sql", "select 1"]])
+def test_a_workspace_held_by_another_command_exits_2_naming_it(tmp_path, capsys, command):
+    """Without a read snapshot (the workspace was never written by the CLI), even a read waits."""
+    from parcours.cli import main
+
+    assert main(["init", str(tmp_path / "ws")]) == 0
+    path = write(tmp_path / "orders.csv", "order_id,ordered_at,channel,total_amount\n")
+    assert main(["ingest", "orders", str(path), "-w", str(tmp_path / "ws")]) == 0
+    (tmp_path / "ws" / "parcours.duckdb.snapshot").unlink()
+    with holding(tmp_path / "ws") as holder:
+        capsys.readouterr()
+        args = [*command, *([str(path)] if command[0] == "ingest" else [])]
+        assert main([*args, "-w", str(tmp_path / "ws")]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"the workspace is in use by 'parcours run --as-of 2024-06-30' (pid {holder.pid}" in err
+    assert "hint: wait for that command to finish, or stop it" in err
+    # The lock ends with its holder, even killed: the command now runs.
+    assert main([*args, "-w", str(tmp_path / "ws")]) == 0
+
+
+def test_sql_while_another_command_writes_answers_from_the_read_snapshot(tmp_path, capsys):
+    from parcours.cli import main
+
+    ws = tmp_path / "ws"
+    assert main(["init", str(ws)]) == 0
+    path = write(
+        tmp_path / "orders.csv",
+        "order_id,ordered_at,channel,total_amount\nA,2024-01-02,web,3\nB,2024-01-03,web,4\n",
+    )
+    assert main(["ingest", "orders", str(path), "-w", str(ws)]) == 0
+    with holding(ws) as holder:
+        capsys.readouterr()
+        query = "select count(*) as n, sum(total_amount) as total from orders"
+        assert main(["sql", query, "--format", "csv", "-w", str(ws)]) == 0
     out = capsys.readouterr()
     assert out.out.splitlines() == ["n,total", "2,7.0"]
     err = " ".join(out.err.split())
