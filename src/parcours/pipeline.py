@@ -129,7 +129,7 @@ def _profile(ws, as_of, *, whole_run: bool = False):
     from parcours.segments.moves import keep_previous_segments
 
     # The new profile has no segments: keep them, to count the moves once segments run.
-    keep_previous_segments(ws)
+    keep_previous_segments(ws, as_of)
     report = write_profile(ws, as_of)
     # Within a run the later stages come next and bring back the columns a new profile clears.
     return dataclasses.replace(report, cleared=()) if whole_run else report
@@ -158,7 +158,7 @@ def _segments(ws, as_of):
     from parcours.segments import write_segments
     from parcours.segments.moves import keep_previous_segments, write_segment_moves
 
-    keep_previous_segments(ws)
+    keep_previous_segments(ws, as_of)
     report = write_segments(ws)
     write_segment_moves(ws)
     # kpi_segments breaks KPIs down by the segment columns just added.

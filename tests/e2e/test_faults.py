@@ -297,7 +297,23 @@ def spark_batch(ws: Path, generation: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        start_new_session=True,
     )
+
+
+def kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the batch and its JVM, as a machine dying would, and wait until both are gone.
+
+    Killing only the Python process leaves the JVM writing its last files for a while."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
 
 
 @pytest.mark.spark
@@ -321,8 +337,7 @@ def test_killed_spark_batch_leaves_every_table_of_one_generation(tmp_path):
         process = spark_batch(ws, 3)
         assert process.stdout.readline() == "ready\n"
         time.sleep(moment * seconds)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+        kill_group(process)
         state = spark_state(ws)
         assert sorted(state) == ["t1", "t2", "t3"]  # the work table is never committed
         rows = {name: t.num_rows for name, t in state.items()}

@@ -56,3 +56,17 @@ def test_a_profile_without_segments_keeps_the_previous_ones(make_workspace):
     assert rows(ws, "segment_previous") == [
         {"customer_key": "a", "lifecycle_segment": "vip", "as_of": dt.date(2026, 6, 30)}
     ]
+
+
+def test_a_rerun_for_the_same_date_compares_with_the_same_earlier_segments(make_workspace):
+    ws = make_workspace("duckdb")
+    june, september = dt.date(2026, 6, 30), dt.date(2026, 9, 30)
+    _profile(ws, june, {"a": "vip"})
+    assert keep_previous_segments(ws, september)
+    _profile(ws, september, {"a": "lost"})
+    # Run again for September: the June segments stay the ones compared with.
+    assert keep_previous_segments(ws, september)
+    assert [r["lifecycle_segment"] for r in rows(ws, "segment_previous")] == ["vip"]
+    # The date moves on: September's segments become the previous ones.
+    assert keep_previous_segments(ws, dt.date(2026, 12, 31))
+    assert [r["lifecycle_segment"] for r in rows(ws, "segment_previous")] == ["lost"]

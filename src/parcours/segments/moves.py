@@ -3,14 +3,19 @@
 The profile stage rewrites ``customer_profile`` without the segment columns, and the segments
 stage rewrites them: before either, each person's segment is kept in ``segment_previous``;
 after the segments are written, ``segment_moves`` counts customers per (previous, current)
-segment. Nothing is kept on the first run, and no moves are written then.
+segment. Nothing is kept on the first run, and no moves are written then. The kept segments
+move on only with the date: a rerun for the same as-of date compares with the same earlier
+segments, so that running twice on the same data writes the same moves.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 
 from parcours.engine import conform
+from parcours.facts import resolve_as_of
 from parcours.schema import CUSTOMER_KEY, CUSTOMER_PROFILE, SEGMENT_MOVES, SEGMENT_PREVIOUS
 from parcours.workspace import Workspace
 
@@ -19,7 +24,7 @@ STAGE = "segments"
 NONE = "none"
 
 
-def keep_previous_segments(ws: Workspace) -> bool:
+def keep_previous_segments(ws: Workspace, as_of: dt.date | None = None) -> bool:
     """Keep each person's lifecycle segment before it is rewritten; False when there is none."""
     engine = ws.engine
     if not engine.has_table(CUSTOMER_PROFILE.name):
@@ -27,9 +32,17 @@ def keep_previous_segments(ws: Workspace) -> bool:
     p = engine.table(CUSTOMER_PROFILE.name)
     if "lifecycle_segment" not in p.columns:
         return False
+    if engine.has_table(SEGMENT_PREVIOUS.name) and _date(
+        engine.execute(p.as_of.max())
+    ) == resolve_as_of(engine, as_of):
+        return True
     kept = p.select(CUSTOMER_KEY, "lifecycle_segment", "as_of")
     engine.write(SEGMENT_PREVIOUS.name, conform(kept, SEGMENT_PREVIOUS), stage=STAGE)
     return True
+
+
+def _date(value) -> dt.date | None:
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def segment_moves(previous: ibis.Table, profile: ibis.Table) -> ibis.Table:
