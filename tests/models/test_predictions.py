@@ -305,7 +305,7 @@ def test_without_profile_the_output_says_only_predictions_were_written(make_work
     out = capsys.readouterr().out
     assert code == 0
     assert "customer_profile does not exist yet" in out
-    assert "Holdout evaluation" in out and "first_channel" in out
+    assert "Holdout evaluation" in out and "first channel" in out
 
 
 # -- bad input -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from parcours.errors import UserInputError
 from parcours.views.journeys import journeys_views, timeline_view
 from parcours.views.knowledge import second_purchase_distribution
+from parcours.views.model import Text
 from parcours.views.prediction import clv_distribution
 from parcours.views.run import outcomes_view
 from parcours.views.segments import contact_means
@@ -146,18 +147,21 @@ def test_journey_views_draw_the_funnel_paths_durations_friction_and_moments(jour
     assert [s.name.en for s in chart.series] == ["all", "web"]
     assert chart.series[1].y == (1.0, 50 / 80, 36 / 80)
     assert funnel.findings[0].text.en == "40.0% of checkout funnel entries convert (100 entries)."
-    assert funnel.tables[0].rows[2][1] == "3. purchase"
+    # parcours' own words are named in each language; the retailer's are shown as they are.
+    assert funnel.tables[0].rows[2][1] == Text("3. purchase", "3. achat")
     # Paths Sankey: a node per stage and position; search->compare carries both paths (15).
     sankey = paths.charts[0]
     labels = [n.en for n in sankey.nodes]
     assert labels == ["search", "compare", "buy"]
     assert sorted(sankey.links) == [(0, 1, 15), (1, 2, 10)]
     # Durations: the journey's start is not a stage; the threshold is drawn beside the median.
-    assert durations.tables[0].rows == (("buy", "delivery", 8, 2.5, 6.0, 5.0, 2),)
+    assert durations.tables[0].rows == (
+        ("buy", Text("delivery", "livraison"), 8, 2.5, 6.0, 5.0, 2),
+    )
     assert durations.charts[0].series[0].reference == (5.0,)
     assert friction.findings[0].text.fr == (
-        "Principal point de friction : app checkout_start → purchase, 12 entrées perdues "
-        "(60% d'abandon contre 28% ailleurs), environ 960\u00a0€ de CA."
+        "Principal point de friction : appli début de commande → achat, 12 entrées perdues "
+        "(60\u202f% d'abandon contre 28\u202f% ailleurs), environ 960\u00a0€ de CA."
     )
     bars = moments.charts[0].series[0]
     assert bars.y == (-0.3,)
@@ -246,7 +250,7 @@ def test_persona_contact_means_are_shares_of_its_customers(make_workspace):
     )
     reach = contact_means(ws.engine)
     assert reach["p1"].en == "email 50% (opted in 50%), phone 50%"
-    assert reach["p2"].fr == "e-mail 100% (dont accord 0%), téléphone 100%"
+    assert reach["p2"].fr == "e-mail 100\u202f% (dont accord 0\u202f%), téléphone 100\u202f%"
 
 
 def test_clv_distribution_counts_customers_per_value_band(make_workspace):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import sqlglot
+from babel.numbers import format_decimal, format_percent
 from sqlglot import exp
 from threadpoolctl import threadpool_limits
 
@@ -76,6 +77,29 @@ PHRASES: dict[str, tuple[tuple[str, str] | None, tuple[str, str] | None]] = {
     "web_share": (("online", "en ligne"), None),
     "app_share": (("app", "sur l'appli"), None),
     "phone_share": (("phone", "par téléphone"), None),
+}
+
+# How a trait reads on a persona's card: feature -> (EN, FR).
+TRAITS: dict[str, tuple[str, str]] = {
+    "orders": ("orders", "commandes"),
+    "average_basket": ("average basket (€)", "panier moyen (€)"),
+    "days_since_last_order": ("days since the last order", "jours depuis la dernière commande"),
+    "tenure_days": ("days since the first order", "jours depuis la première commande"),
+    "usual_interval_days": ("usual days between orders", "jours habituels entre deux commandes"),
+    "overdue_ratio": (
+        "time since the last order / usual interval",
+        "délai depuis la dernière commande / délai habituel",
+    ),
+    "channels_used": ("channels used", "canaux utilisés"),
+    "festive_share": ("share of orders in the festive season", "part des commandes des fêtes"),
+    "discount_share": ("share of orders with a discount", "part des commandes avec remise"),
+    "new": ("newly recruited", "nouvellement recrutés"),
+    "tourist": ("tourists", "touristes"),
+    "age": ("age", "âge"),
+    "store_share": ("share of orders in store", "part des commandes en magasin"),
+    "web_share": ("share of orders on the web", "part des commandes sur le web"),
+    "app_share": ("share of orders on the app", "part des commandes sur l'appli"),
+    "phone_share": ("share of orders by phone", "part des commandes par téléphone"),
 }
 
 
@@ -318,8 +342,8 @@ def persona_cards(
                 "favourite_families": ", ".join(fams.index[:2]) if len(fams) else None,
                 "age_band": _mode(g["age_band"]),
                 "region": _mode(g["region"]),
-                "traits_en": "; ".join(_trait_text(k, v, g, f, en=True) for k, v in top),
-                "traits_fr": "; ".join(_trait_text(k, v, g, f, en=False) for k, v in top),
+                "traits_en": "; ".join(_trait_text(k, g, f, en=True) for k, _ in top),
+                "traits_fr": "; ".join(_trait_text(k, g, f, en=False) for k, _ in top),
                 "clusters": chosen[0],
                 "criterion": CRITERION,
                 "criterion_value": chosen[1],
@@ -335,16 +359,27 @@ def _is_share(feature: str) -> bool:
     return feature.endswith("_share") or feature.startswith("family_") or feature in FLAGS
 
 
-def _trait_text(feature: str, z: float, g: pd.DataFrame, f: pd.DataFrame, *, en: bool) -> str:
-    is_share = _is_share(feature)
-    if is_share:
-        a, b = g[feature].mean(), f[feature].mean()
-        values = f"{a:.0%} vs {b:.0%}"
+def _trait_text(feature: str, g: pd.DataFrame, f: pd.DataFrame, *, en: bool) -> str:
+    """``share of orders in store: 96% (all customers: 57%)``, in English or French."""
+    if feature.startswith("family_"):
+        family = feature.removeprefix("family_").replace("_", " ")
+        label = f"{family} share of spend" if en else f"part des dépenses en {family}"
     else:
-        a, b = g[feature].median(), f[feature].median()
-        values = f"{a:,.0f} vs {b:,.0f}"
-    word = ("higher" if z > 0 else "lower") if en else ("plus" if z > 0 else "moins")
-    return f"{feature} {word} ({values})"
+        label = TRAITS.get(feature, (feature, feature))[0 if en else 1]
+    if _is_share(feature):
+        a, b = (_number(v, "pct", en) for v in (g[feature].mean(), f[feature].mean()))
+    else:
+        a, b = (_number(v, "num", en) for v in (g[feature].median(), f[feature].median()))
+    return f"{label}: {a} (all customers: {b})" if en else f"{label} : {a} (ensemble : {b})"
+
+
+def _number(value: float, kind: str, en: bool) -> str:
+    locale = "en_GB" if en else "fr_FR"
+    if pd.isna(value):
+        return "-"
+    if kind == "pct":
+        return format_percent(value, locale=locale)
+    return format_decimal(value, "#,##0" if abs(value) >= 10 else "#,##0.#", locale=locale)
 
 
 def _dedupe_names(cards: pd.DataFrame) -> None:

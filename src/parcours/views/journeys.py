@@ -15,7 +15,7 @@ from parcours.schema import (
     JOURNEY_PATHS,
     JOURNEY_TRANSITIONS,
 )
-from parcours.views.locale import text
+from parcours.views.locale import joined, text, word
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import table_rows
 
@@ -99,7 +99,7 @@ def journeys_views(
 
 def _funnel_view(name: str, rows: list[dict[str, Any]], description: str) -> View:
     shown = [r for r in rows if r["funnel"] == name and r["split"] in ("all", "channel")]
-    steps = [f"{r['step_no']}. {r['step']}" for r in shown]
+    steps = [joined(r["step_no"], r["step"], sep=". ") for r in shown]
     view = View("funnel", text("jr.funnel", name=name), same(description) if description else None)
     view.tables.append(
         Table(
@@ -122,8 +122,8 @@ def _funnel_view(name: str, rows: list[dict[str, Any]], description: str) -> Vie
             text("col.step"),
             series=tuple(
                 Series(
-                    text("all") if split == "all" else same(split),
-                    tuple(r["step"] for r in part),
+                    text("all") if split == "all" else joined(split),
+                    tuple(word(r["step"]) for r in part),
                     tuple(r["conversion"] for r in part),
                 )
                 for split, part in by_split.items()
@@ -155,7 +155,10 @@ def _paths_view(engine: Engine) -> View:
     view.tables.append(
         Table(
             PATH_COLUMNS,
-            tuple(tuple(r[c.key] for c in PATH_COLUMNS) for r in rows),
+            tuple(
+                tuple(_path(r[c.key]) if c.key == "path" else r[c.key] for c in PATH_COLUMNS)
+                for r in rows
+            ),
             text("jr.paths"),
         )
     )
@@ -172,7 +175,7 @@ def _paths_view(engine: Engine) -> View:
             key = (position, name.rstrip(GOES_ON).strip())
             if key not in index:
                 index[key] = len(nodes)
-                nodes.append(same(key[1]))
+                nodes.append(joined(key[1]))
             ids.append(index[key])
         for a, b in zip(ids, ids[1:], strict=False):
             links[(a, b)] = links.get((a, b), 0) + r["customers"]
@@ -190,6 +193,19 @@ def _paths_view(engine: Engine) -> View:
     return view
 
 
+def _path(path: str) -> Text:
+    """A path of stages with each stage named in the reader's language."""
+    stages = path.split(PATH_SEPARATOR)
+    marks = [s[len(s.rstrip(GOES_ON)) :] for s in stages]
+    named = [joined(s.rstrip(GOES_ON).strip()) for s in stages]
+    return Text(
+        *(
+            PATH_SEPARATOR.join(n(lang) + m for n, m in zip(named, marks, strict=True))
+            for lang in ("en", "fr")
+        )
+    )
+
+
 def _durations_view(engine: Engine) -> View:
     rows = [
         r
@@ -203,12 +219,12 @@ def _durations_view(engine: Engine) -> View:
     view.tables.append(
         Table(
             DURATION_COLUMNS,
-            tuple(tuple(r[c.key] for c in DURATION_COLUMNS) for r in rows),
+            tuple(tuple(word(r[c.key]) for c in DURATION_COLUMNS) for r in rows),
             text("jr.durations"),
         )
     )
     if rows:
-        labels = tuple(f"{r['from_stage']} → {r['to_stage']}" for r in rows)
+        labels = tuple(joined(r["from_stage"], r["to_stage"]) for r in rows)
         view.charts.append(
             Chart(
                 "bar",
@@ -237,7 +253,7 @@ def _friction_view(engine: Engine, funnel: str) -> View:
             FRICTION_COLUMNS,
             tuple(
                 tuple(
-                    f"{r['from_step']} → {r['to_step']}" if c.key == "step" else r[c.key]
+                    joined(r["from_step"], r["to_step"]) if c.key == "step" else word(r[c.key])
                     for c in FRICTION_COLUMNS
                 )
                 for r in rows
@@ -257,7 +273,10 @@ def _friction_view(engine: Engine, funnel: str) -> View:
                     Series(
                         text("col.revenue_lost"),
                         tuple(r["revenue_lost"] for r in shown),
-                        tuple(f"{r['channel']}: {r['from_step']} → {r['to_step']}" for r in shown),
+                        tuple(
+                            joined(r["channel"], joined(r["from_step"], r["to_step"]), sep=": ")
+                            for r in shown
+                        ),
                     ),
                 ),
                 value_kind="money",
@@ -268,8 +287,8 @@ def _friction_view(engine: Engine, funnel: str) -> View:
             Finding(
                 text(
                     "jr.finding.friction",
-                    channel=top["channel"],
-                    step=f"{top['from_step']} → {top['to_step']}",
+                    channel=joined(top["channel"]),
+                    step=joined(top["from_step"], top["to_step"]),
                     lost=(top["lost"], "int"),
                     drop=(top["drop_off"], "pct"),
                     ref=(top["reference_drop_off"], "pct"),
@@ -290,8 +309,8 @@ def _moments_view(engine: Engine) -> View:
             MOMENT_COLUMNS,
             tuple(
                 (
-                    r["touchpoint"],
-                    r["outcome"],
+                    word(r["touchpoint"]),
+                    word(r["outcome"]),
                     r["events"],
                     r["rate"],
                     r["reference"],
@@ -314,7 +333,7 @@ def _moments_view(engine: Engine) -> View:
                 series=(
                     Series(
                         text("col.difference"),
-                        tuple(f"{r['touchpoint']}: {r['outcome']}" for r in rows),
+                        tuple(joined(r["touchpoint"], r["outcome"], sep=": ") for r in rows),
                         tuple(r["difference"] for r in rows),
                         low=tuple(r["difference"] - r["ci_low"] for r in rows),
                         high=tuple(r["ci_high"] - r["difference"] for r in rows),
@@ -330,8 +349,8 @@ def _moments_view(engine: Engine) -> View:
                 Finding(
                     text(
                         "jr.finding.moment",
-                        touchpoint=top["touchpoint"],
-                        outcome=top["outcome"],
+                        touchpoint=joined(top["touchpoint"]),
+                        outcome=joined(top["outcome"]),
                         rate=(top["rate"], "pct"),
                         ref=(top["reference_rate"], "pct"),
                     ),
@@ -384,7 +403,7 @@ def timeline_view(frame: pd.DataFrame, who: str, limit: int = 200) -> View:
         tables=[
             Table(
                 TIMELINE_COLUMNS,
-                tuple(tuple(r.get(c.key) for c in TIMELINE_COLUMNS) for r in shown),
+                tuple(tuple(word(r.get(c.key)) for c in TIMELINE_COLUMNS) for r in shown),
                 title,
             )
         ],

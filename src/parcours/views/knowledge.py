@@ -15,7 +15,7 @@ from parcours.schema import (
     KPI_SEGMENTS,
     SEGMENT_LABELS,
 )
-from parcours.views.locale import MESSAGES, text
+from parcours.views.locale import MESSAGES, joined, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import records, table_rows
 
@@ -100,7 +100,7 @@ SECOND_COLUMNS = (
     Column("median_days", text("col.median"), "days"),
     Column("q1_days", text("col.q1"), "days"),
     Column("q3_days", text("col.q3"), "days"),
-    *(Column(f"within_{d}_days", same(f"≤{d} d"), "pct") for d in (30, 90, 180, 365)),
+    *(Column(f"within_{d}_days", Text(f"≤{d} d", f"≤{d} j"), "pct") for d in (30, 90, 180, 365)),
 )
 RENEWAL_COLUMNS = (
     Column("category", text("col.category")),
@@ -140,10 +140,21 @@ def kpi_view(engine: Engine) -> View:
     view.tables += [
         segment_table(engine, "all", "kpi.all"),
         segment_table(engine, "channel_mix", "kpi.channel_mix"),
-        _table(second, SECOND_COLUMNS, "kpi.second"),
+        _table(
+            [{**r, "first_channel": _channel(r["first_channel"])} for r in second],
+            SECOND_COLUMNS,
+            "kpi.second",
+        ),
         _table(renewal, RENEWAL_COLUMNS, "kpi.renewal"),
         _table(
-            [{**r, "next_channel": _channel(r["next_channel"])} for r in recruitment],
+            [
+                {
+                    **r,
+                    "first_channel": _channel(r["first_channel"]),
+                    "next_channel": _channel(r["next_channel"]),
+                }
+                for r in recruitment
+            ],
             RECRUITMENT_COLUMNS,
             "kpi.recruitment",
         ),
@@ -226,7 +237,9 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
                 text("col.share"),
                 series=tuple(
                     Series(
-                        same(r["first_channel"]), days, tuple(r[f"within_{d}_days"] for d in days)
+                        _channel(r["first_channel"]),
+                        days,
+                        tuple(r[f"within_{d}_days"] for d in days),
                     )
                     for r in channels
                 ),
@@ -254,7 +267,7 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
     if recruitment:
         firsts = sorted({r["first_channel"] for r in recruitment})
         nexts = sorted({r["next_channel"] for r in recruitment})
-        nodes = tuple(same(f) for f in firsts) + tuple(_channel(n) for n in nexts)
+        nodes = tuple(_channel(f) for f in firsts) + tuple(_channel(n) for n in nexts)
         view.charts.append(
             Chart(
                 "sankey",
@@ -320,8 +333,8 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
 
 
 def _channel(channel: str) -> Text:
-    """A channel as a name; ``none`` (no next channel yet) in words."""
-    return text("none") if channel == "none" else same(channel)
+    """A channel named in both languages; ``none`` (no next channel yet), ``all`` in words."""
+    return text(channel) if channel in ("none", "all") else joined(channel)
 
 
 def _on(channel: str) -> Text:
@@ -373,7 +386,7 @@ def second_purchase_distribution(engine: Engine) -> Chart | None:
         text("col.second_share"),
         series=tuple(
             Series(
-                same(channel),
+                _channel(channel),
                 labels,
                 tuple(share.get((channel, i), 0.0) for i in range(len(labels))),
             )

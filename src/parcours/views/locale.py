@@ -14,7 +14,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from parcours.views.model import Kind, Lang, Text
+from parcours.views.model import LANGS, Kind, Lang, Text
 
 LOCALES: dict[Lang, str] = {"en": "en_GB", "fr": "fr_FR"}
 CURRENCY = "EUR"
@@ -482,8 +482,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col.activity_rate": ("activity rate", "taux d'activité"),
     "col.revenue": ("revenue", "CA"),
     "col.persona": ("persona", "persona"),
-    "col.name": ("name", "name"),
-    "col.nom": ("nom", "nom"),
+    "col.name": ("name", "nom"),
     "col.channel": ("channel", "canal"),
     "col.families": ("families", "familles"),
     "col.age": ("age", "âge"),
@@ -577,6 +576,109 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# parcours' own vocabulary as it appears in the tables (default journey stages and their event
+# types, outcomes, canonical channels), named for readers. Anything else is the retailer's own
+# word and is shown as it is.
+NAMES: dict[str, tuple[str, str]] = {
+    # Channels
+    "store": ("store", "magasin"),
+    "web": ("web", "web"),
+    "app": ("app", "appli"),
+    "phone": ("phone", "téléphone"),
+    "marketplace": ("marketplace", "place de marché"),
+    "other": ("other", "autre"),
+    "email": ("e-mail", "e-mail"),
+    "sms": ("SMS", "SMS"),
+    "push": ("push", "notification"),
+    "post": ("post", "courrier"),
+    # Journey stages
+    "need_awareness": ("need awareness", "prise de conscience"),
+    "information_search": ("information search", "recherche d'information"),
+    "evaluation_of_options": ("evaluation of options", "évaluation des options"),
+    "purchase_decision": ("purchase decision", "décision d'achat"),
+    "delivery": ("delivery", "livraison"),
+    "use": ("use", "utilisation"),
+    "satisfaction_evaluation": ("satisfaction evaluation", "évaluation de la satisfaction"),
+    "after_sales_service": ("after-sales service", "service après-vente"),
+    "recommendation": ("recommendation", "recommandation"),
+    # Touchpoints
+    "email_send": ("e-mail sent", "e-mail envoyé"),
+    "email_open": ("e-mail opened", "e-mail ouvert"),
+    "email_click": ("e-mail clicked", "clic dans un e-mail"),
+    "sms_send": ("SMS sent", "SMS envoyé"),
+    "push_send": ("push sent", "notification envoyée"),
+    "ad_impression": ("ad seen", "publicité vue"),
+    "page_view": ("page viewed", "page vue"),
+    "search": ("search", "recherche"),
+    "identify": ("signed in", "identification"),
+    "store_visit": ("store visit", "visite en magasin"),
+    "product_view": ("product viewed", "produit vu"),
+    "add_to_wishlist": ("added to wish list", "ajout aux favoris"),
+    "product_compare": ("products compared", "comparaison de produits"),
+    "add_to_cart": ("added to cart", "ajout au panier"),
+    "checkout_start": ("checkout started", "début de commande"),
+    "purchase": ("purchase", "achat"),
+    "order": ("order", "commande"),
+    "order_shipped": ("order shipped", "commande expédiée"),
+    "order_delivered": ("order delivered", "commande livrée"),
+    "order_picked_up": ("order picked up", "commande retirée"),
+    "product_registered": ("product registered", "produit enregistré"),
+    "loyalty_card_scan": ("loyalty card scanned", "carte de fidélité scannée"),
+    "subscription_renewed": ("subscription renewed", "abonnement renouvelé"),
+    "survey_response": ("survey answered", "réponse à l'enquête"),
+    "review": ("review", "avis"),
+    "ticket_opened": ("ticket opened", "réclamation ouverte"),
+    "ticket_closed": ("ticket closed", "réclamation close"),
+    "return_requested": ("return requested", "retour demandé"),
+    "referral": ("referral", "parrainage"),
+    "review_published": ("review published", "avis publié"),
+    "share": ("shared", "partage"),
+    "consent": ("consent", "consentement"),
+    # Monitoring: indicators, where, kinds of incident, severities
+    "revenue": ("revenue", "CA"),
+    "orders": ("orders", "commandes"),
+    "customers": ("customers", "clients"),
+    "average_basket": ("average basket", "panier moyen"),
+    "returns_rate": ("returns rate", "taux de retour"),
+    "stage_duration": ("time between stages", "délai entre étapes"),
+    "overall": ("overall", "ensemble"),
+    "all": ("all", "tous"),
+    "first_channel": ("first channel", "premier canal"),
+    "lifecycle_segment": ("lifecycle segment", "segment de cycle de vie"),
+    "rfm_segment": ("RFM segment", "segment RFM"),
+    "channel": ("channel", "canal"),
+    "source": ("source", "source"),
+    "region": ("region", "région"),
+    "category": ("category", "catégorie"),
+    "transition": ("transition", "transition"),
+    "spike": ("spike", "pic"),
+    "drop": ("drop", "chute"),
+    "journey_delay": ("late journeys", "parcours en retard"),
+    "low": ("low", "faible"),
+    "medium": ("medium", "moyenne"),
+    "high": ("high", "forte"),
+    # Outcomes
+    "late": ("late", "en retard"),
+    "on_time": ("on time", "à l'heure"),
+    "resolved": ("resolved", "résolue"),
+    "unresolved": ("unresolved", "non résolue"),
+    "good": ("good score", "bonne note"),
+    "neutral": ("neutral score", "note moyenne"),
+    "bad": ("bad score", "mauvaise note"),
+}
+
+
+def word(value: Any) -> Any:
+    """A word of parcours' vocabulary in both languages; any other value as it is."""
+    pair = NAMES.get(value) if isinstance(value, str) else None
+    return Text(*pair) if pair else value
+
+
+def joined(*values: Any, sep: str = " → ") -> Text:
+    """Values joined by ``sep``, each word of the vocabulary in the reader's language."""
+    return Text(*(sep.join(fmt(word(v), "text", lang) for v in values) for lang in LANGS))
+
+
 def text(key: str, **values: Any) -> Text:
     """The message ``key`` in both languages, its placeholders formatted per language.
 
@@ -623,7 +725,9 @@ def fmt(value: Any, kind: Kind, lang: Lang, digits: int | None = None) -> str:
         return format_currency(value, CURRENCY, format=pattern, locale=loc, currency_digits=False)
     if kind == "pct":
         d = 0 if digits is None else digits
-        return format_percent(value, "#,##0" + ("." + "0" * d if d else "") + "%", locale=loc)
+        # French sets the sign apart by a narrow no-break space: 52 %.
+        sign = "%" if lang == "en" else "\u202f%"
+        return format_percent(value, "#,##0" + ("." + "0" * d if d else "") + sign, locale=loc)
     if kind == "int":
         return format_decimal(round(float(value)), locale=loc)
     if kind in ("float", "days"):

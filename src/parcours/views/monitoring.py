@@ -8,7 +8,7 @@ import pandas as pd
 
 from parcours.engine import Engine
 from parcours.schema import MONITOR_ANOMALIES, MONITOR_CUSTOMERS
-from parcours.views.locale import text
+from parcours.views.locale import joined, text, word
 from parcours.views.model import Column, Finding, Note, Table, View, same
 
 INCIDENT_COLUMNS = (
@@ -32,10 +32,12 @@ def incidents_table(found: pd.DataFrame | None, limit: int | None = None) -> Tab
         (
             pd.Timestamp(r["start"]).date(),
             pd.Timestamp(r["end"]).date(),
-            r["kpi"],
-            "overall" if r["dimension"] == "all" else f"{r['dimension']} {r['dimension_value']}",
-            r["kind"],
-            r["severity"],
+            word(r["kpi"]),
+            word("overall")
+            if r["dimension"] == "all"
+            else joined(r["dimension"], r["dimension_value"], sep=" "),
+            word(r["kind"]),
+            word(r["severity"]),
             None if pd.isna(r["relative"]) else float(r["relative"]),
             r["explanation"],
         )

@@ -9,7 +9,7 @@ import ibis
 from parcours.engine import Engine
 from parcours.facts import PROFILE
 from parcours.schema import CHURN_RISK_BANDS, CLV_EVALUATION, CUSTOMER_PREDICTIONS
-from parcours.views.locale import text
+from parcours.views.locale import text, word
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, View, same
 from parcours.views.source import records, table_rows
 
@@ -106,8 +106,8 @@ def clv_view(report: Any) -> View:
                 EVALUATION_COLUMNS,
                 tuple(
                     (
-                        r.grouping,
-                        r.segment,
+                        word(r.grouping),
+                        word(r.segment),
                         r.customers,
                         r.predicted,
                         r.actual,
@@ -226,7 +226,7 @@ def prediction_views(engine: Engine) -> list[View]:
         view.tables.append(
             Table(
                 EVALUATION_COLUMNS,
-                tuple(tuple(e[c.key] for c in EVALUATION_COLUMNS) for e in evaluation),
+                tuple(tuple(word(e[c.key]) for c in EVALUATION_COLUMNS) for e in evaluation),
                 text("clv.holdout"),
             )
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 
 from parcours.engine import Engine
@@ -15,22 +17,21 @@ from parcours.schema import (
     SEGMENT_MOVES,
 )
 from parcours.views.knowledge import segment_labels, segment_table
-from parcours.views.locale import both, text
+from parcours.views.locale import both, joined, text
 from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
 from parcours.views.source import has_rows, records, table_rows
 
 CARD = (Column("field", same("")), Column("value", same("")))
 PERSONA_COLUMNS = (
     Column("persona", text("col.persona")),
-    Column("name_en", text("col.name")),
-    Column("name_fr", text("col.nom")),
+    Column("name", text("col.name")),
     Column("customers", text("col.customers"), "int"),
     Column("customer_share", text("col.share"), "pct"),
     Column("revenue_share", text("col.revenue_share"), "pct"),
     Column("preferred_channel", text("col.channel")),
     Column("favourite_families", text("col.families")),
     Column("age_band", text("col.age")),
-    Column("traits_en", text("col.traits")),
+    Column("traits", text("col.traits")),
 )
 
 
@@ -60,11 +61,21 @@ def personas_view(engine: Engine) -> View:
     view.tables.append(
         Table(
             PERSONA_COLUMNS,
-            tuple(tuple(r[c.key] for c in PERSONA_COLUMNS) for r in rows),
+            tuple(tuple(_persona_cells(r)[c.key] for c in PERSONA_COLUMNS) for r in rows),
             text("seg.personas"),
         )
     )
     return view
+
+
+def _persona_cells(r: dict[str, Any]) -> dict[str, Any]:
+    """A persona's row with its name and traits in the reader's language."""
+    return {
+        **r,
+        "name": Text(r["name_en"], r["name_fr"]),
+        "preferred_channel": joined(r["preferred_channel"]),
+        "traits": Text(r["traits_en"], r["traits_fr"]),
+    }
 
 
 def segment_views(engine: Engine) -> list[View]:
@@ -158,7 +169,7 @@ def segment_views(engine: Engine) -> list[View]:
                         (text("col.customers"), both(c["customers"], "int")),
                         (text("col.share"), both(c["customer_share"], "pct")),
                         (text("col.revenue_share"), both(c["revenue_share"], "pct")),
-                        (text("col.channel"), c["preferred_channel"]),
+                        (text("col.channel"), joined(c["preferred_channel"])),
                         (text("col.families"), c["favourite_families"]),
                         (text("col.age"), c["age_band"]),
                         (text("col.traits"), Text(c["traits_en"], c["traits_fr"])),
