@@ -105,7 +105,7 @@ def _funnel_view(name: str, rows: list[dict[str, Any]], description: str) -> Vie
         Table(
             FUNNEL_COLUMNS,
             tuple(
-                tuple(step if c.key == "step" else r[c.key] for c in FUNNEL_COLUMNS)
+                tuple(step if c.key == "step" else word(r[c.key]) for c in FUNNEL_COLUMNS)
                 for r, step in zip(shown, steps, strict=True)
             ),
             text("jr.funnel", name=name),
@@ -313,7 +313,7 @@ def _moments_view(engine: Engine) -> View:
                     word(r["outcome"]),
                     r["events"],
                     r["rate"],
-                    r["reference"],
+                    word(r["reference"]),
                     r["reference_rate"],
                     100 * r["difference"],
                     _interval(r),
