@@ -126,6 +126,35 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(
     assert count(ws, CRM_ACTIONS.name) == 4
 
 
+def test_a_suppression_is_decided_again_on_a_later_day_while_its_trigger_holds(make_workspace):
+    ws = hand_made_world(make_workspace)
+    # E is lapsing like B, with no consent yet: the win-back is suppressed on the first day.
+    lapsing = [
+        order("E", "6", ts("2025-01-10"), "web", 10.0),
+        order("E", "7", ts("2025-02-10"), "web", 10.0),
+    ]
+    load(ws, CUSTOMER_ORDERS, rows(ws, CUSTOMER_ORDERS.name) + lapsing)
+    load(ws, CUSTOMER_PROFILE, [*rows(ws, CUSTOMER_PROFILE.name), profile("E")])
+    run_plans(ws, AS_OF)
+    winback = [r for r in rows(ws, CRM_ACTIONS.name) if r[CUSTOMER_KEY] == "E"]
+    assert [(r["status"], r["reason"]) for r in winback] == [("suppressed", "no_consent")]
+    # E opts in the next morning: the same occurrence is decided again, and sent for.
+    consents = rows(ws, CUSTOMER_CONSENTS.name)
+    load(ws, CUSTOMER_CONSENTS, [*consents, consent("E", "email", True, "2025-07-01")])
+    next_day = AS_OF + dt.timedelta(days=1)
+    run_plans(ws, next_day)
+    winback = [r for r in rows(ws, CRM_ACTIONS.name) if r[CUSTOMER_KEY] == "E"]
+    assert [(r["plan"], r["status"], r["channel"], r["decided_on"]) for r in winback] == [
+        ("winback", "decided", "email", next_day)
+    ]
+    # D, still opted out, stays suppressed; nothing else was decided twice.
+    journal = rows(ws, CRM_ACTIONS.name)
+    assert [(r["status"], r["reason"]) for r in journal if r[CUSTOMER_KEY] == "D"] == [
+        ("suppressed", "no_consent")
+    ]
+    assert len({(r["plan"], r[CUSTOMER_KEY], r["occurrence"]) for r in journal}) == len(journal)
+
+
 def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
     from parcours.activation.plans import Day, candidates
 

@@ -2,7 +2,8 @@
 
 Decisions are appended in one batch, so a run stopped midway leaves the journal as it was and
 the next run decides the same candidates again; an occurrence already in the journal is never
-decided twice. Deliveries update their rows in small batches as they go.
+decided twice, except one suppressed on an earlier day, decided again while its trigger holds
+(its row then holds the latest decision). Deliveries update their rows in small batches as they go.
 """
 
 from __future__ import annotations
@@ -53,8 +54,13 @@ def journal_rows(decisions: ibis.Table, as_of: dt.date, due: dt.datetime) -> ibi
 
 
 def append(engine: Engine, rows: ibis.Table) -> None:
-    """Add ``rows`` to the journal (inside the caller's batch)."""
+    """Add ``rows`` to the journal (inside the caller's batch).
+
+    A row decided again (an earlier suppression retried) replaces the one of its action.
+    """
     old = journal_or_none(engine)
+    if old is not None:
+        old = old.anti_join(rows, "action_id")
     engine.write(CRM_ACTIONS.name, rows if old is None else old.union(rows), stage=STAGE)
 
 

@@ -82,12 +82,15 @@ def decide(
     """
     today = ibis.date(day.as_of)
     if journal is not None:
+        # An occurrence is decided once; one suppressed on an earlier day (a cap, another plan's
+        # priority, no consent yet, off season) is decided again while its trigger holds.
+        settled = journal.filter((journal.status != "suppressed") | (journal.decided_on >= today))
         found = found.anti_join(
-            journal,
+            settled,
             [
-                found.plan == journal.plan,
-                found[CUSTOMER_KEY] == journal[CUSTOMER_KEY],
-                found.occurrence == journal.occurrence,
+                found.plan == settled.plan,
+                found[CUSTOMER_KEY] == settled[CUSTOMER_KEY],
+                found.occurrence == settled.occurrence,
             ],
         )
     t = found.join(plans, "plan")
