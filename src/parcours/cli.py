@@ -267,19 +267,22 @@ app.add_typer(plan_app, name="plan")
 @plan_app.command("list")
 def plan_list(workspace: WorkspaceOpt = Path(".")) -> None:
     """The plans of parcours.yaml: trigger, audience, channel, priority, cooldown, holdout."""
-    from parcours.activation.summary import print_plan_list
+    from parcours.terminal import show
+    from parcours.views.activation import plan_list_view
 
-    print_plan_list(Workspace.open(workspace))
+    with Workspace.open(workspace) as ws:
+        show(plan_list_view(ws.config.plans))
 
 
 @plan_app.command("preview")
 def plan_preview(as_of: AsOfOpt = None, workspace: WorkspaceOpt = Path(".")) -> None:
     """Who would get what and why, with a sample of rendered messages; writes nothing."""
     from parcours.activation import preview_plans
-    from parcours.activation.summary import print_plan_run
+    from parcours.terminal import show
+    from parcours.views.activation import plan_run_view
 
     with Workspace.open(workspace) as ws:
-        print_plan_run(preview_plans(ws, as_of.date() if as_of else None), preview=True)
+        show(plan_run_view(preview_plans(ws, as_of.date() if as_of else None), preview=True))
 
 
 @plan_app.command("run")
@@ -290,20 +293,22 @@ def plan_run(
 ) -> None:
     """Decide the day's CRM actions and journal them in crm_actions; --send delivers them."""
     from parcours.activation import run_plans
-    from parcours.activation.summary import print_plan_run
+    from parcours.terminal import show
+    from parcours.views.activation import plan_run_view
 
     with Workspace.open(workspace) as ws:
-        print_plan_run(run_plans(ws, as_of.date() if as_of else None, send=send))
+        show(plan_run_view(run_plans(ws, as_of.date() if as_of else None, send=send)))
 
 
 @plan_app.command("evaluate")
 def plan_evaluate(workspace: WorkspaceOpt = Path(".")) -> None:
     """Each plan's treated and holdout conversion, uplift with its 95% interval, revenue."""
     from parcours.activation.evaluate import evaluate_plans
-    from parcours.activation.summary import print_evaluation
+    from parcours.terminal import show
+    from parcours.views.activation import evaluation_view
 
     with Workspace.open(workspace) as ws:
-        print_evaluation(evaluate_plans(ws))
+        show(evaluation_view(evaluate_plans(ws)))
 
 
 @app.command()

@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 
 from parcours.activation import run_plans
+from parcours.cli import main
 from parcours.schema import (
     CRM_ACTIONS,
     CUSTOMER_CONSENTS,
@@ -63,9 +64,9 @@ TWO_PLANS = {
 }
 
 
-def hand_made_world(make_workspace, engine="duckdb"):
+def hand_made_world(make_workspace, engine="duckdb", plans=TWO_PLANS):
     """A new (A), a lapsing (B), a new without consent (C) and a new opted out (D) person."""
-    ws = make_workspace(engine, plans=TWO_PLANS)
+    ws = make_workspace(engine, plans=plans)
     with ws.engine.batch():
         load(
             ws,
@@ -126,33 +127,39 @@ def test_plans_on_hand_made_people_decide_by_hand_and_a_rerun_adds_nothing(
     assert count(ws, CRM_ACTIONS.name) == 4
 
 
-def test_a_suppression_is_decided_again_on_a_later_day_while_its_trigger_holds(make_workspace):
-    ws = hand_made_world(make_workspace)
-    # E is lapsing like B, with no consent yet: the win-back is suppressed on the first day.
-    lapsing = [
-        order("E", "6", ts("2025-01-10"), "web", 10.0),
-        order("E", "7", ts("2025-02-10"), "web", 10.0),
-    ]
-    load(ws, CUSTOMER_ORDERS, rows(ws, CUSTOMER_ORDERS.name) + lapsing)
-    load(ws, CUSTOMER_PROFILE, [*rows(ws, CUSTOMER_PROFILE.name), profile("E")])
-    run_plans(ws, AS_OF)
-    winback = [r for r in rows(ws, CRM_ACTIONS.name) if r[CUSTOMER_KEY] == "E"]
-    assert [(r["status"], r["reason"]) for r in winback] == [("suppressed", "no_consent")]
-    # E opts in the next morning: the same occurrence is decided again, and sent for.
-    consents = rows(ws, CUSTOMER_CONSENTS.name)
-    load(ws, CUSTOMER_CONSENTS, [*consents, consent("E", "email", True, "2025-07-01")])
-    next_day = AS_OF + dt.timedelta(days=1)
-    run_plans(ws, next_day)
-    winback = [r for r in rows(ws, CRM_ACTIONS.name) if r[CUSTOMER_KEY] == "E"]
-    assert [(r["plan"], r["status"], r["channel"], r["decided_on"]) for r in winback] == [
-        ("winback", "decided", "email", next_day)
-    ]
-    # D, still opted out, stays suppressed; nothing else was decided twice.
+def test_a_capped_occurrence_is_decided_again_once_the_cap_allows(make_workspace):
+    one_a_week = {**TWO_PLANS, "caps": [{"days": 7, "max": 1}]}
+    ws = hand_made_world(make_workspace, plans=one_a_week)
+    # B was sent another message two days ago: the win-back waits for the week to pass.
+    earlier = {
+        "action_id": "earlier",
+        "plan": "welcome",
+        CUSTOMER_KEY: "B",
+        "occurrence": "2025-06-27",
+        "channel": "email",
+        "route": "web",
+        "decided_on": AS_OF - dt.timedelta(days=2),
+        "due_at": ts("2025-06-28"),
+        "status": "sent",
+        "attempts": 1,
+    }
+    load(ws, CRM_ACTIONS, [earlier])
+    days = [AS_OF + dt.timedelta(days=d) for d in range(6)]
+    for day in days:
+        run_plans(ws, day)
+    winback = sorted(
+        (r["decided_on"], r["status"], r["reason"])
+        for r in rows(ws, CRM_ACTIONS.name)
+        if r[CUSTOMER_KEY] == "B" and r["plan"] == "winback"
+    )
+    # Held back while the week lasts (a row a day), decided the first day it has passed.
+    assert winback == [(d, "suppressed", "cap_7d") for d in days[:5]] + [(days[5], "decided", None)]
+    # C and D, without consent, stay suppressed once: consent is not pressure.
     journal = rows(ws, CRM_ACTIONS.name)
     assert [(r["status"], r["reason"]) for r in journal if r[CUSTOMER_KEY] == "D"] == [
         ("suppressed", "no_consent")
     ]
-    assert len({(r["plan"], r[CUSTOMER_KEY], r["occurrence"]) for r in journal}) == len(journal)
+    assert len({r["action_id"] for r in journal}) == len(journal)
 
 
 def test_winback_waits_for_twice_the_median_gap_not_the_mean(make_workspace):
@@ -207,3 +214,24 @@ def test_send_exports_one_csv_row_per_decided_email_ready_to_import(make_workspa
     run_plans(ws, AS_OF, send=True)
     with (ws.dir / "exports" / "crm_email.csv").open(encoding="utf-8", newline="") as f:
         assert len(list(csv.DictReader(f))) == 2
+
+
+def test_plan_commands_show_the_plans_the_day_and_the_evaluation(make_workspace, capsys):
+    ws = hand_made_world(make_workspace)
+    w = str(ws.dir)
+    ws.close()  # the commands open the workspace themselves
+    assert main(["plan", "list", "-w", w]) == 0
+    out = capsys.readouterr().out
+    assert "first_purchase +1d" in out and "lapsing" in out
+    assert main(["plan", "preview", "--as-of", "2025-06-30", "-w", w]) == 0
+    out = capsys.readouterr().out
+    assert "Actions that would be decided" in out
+    # C and D, without consent: suppressed, with the reason in words; a message rendered.
+    assert "Suppressed, by reason" in out and "no consent" in out
+    assert "subject: Hi" in out or "subject: Back" in out
+    assert main(["plan", "run", "--as-of", "2025-06-30", "-w", w]) == 0
+    assert "Actions decided" in capsys.readouterr().out
+    assert main(["plan", "run", "--as-of", "2025-06-30", "-w", w]) == 0
+    assert "nothing new to decide" in capsys.readouterr().out
+    assert main(["plan", "evaluate", "-w", w]) == 0
+    assert "Plan evaluation (treated vs holdout)" in capsys.readouterr().out

@@ -2,8 +2,9 @@
 
 Decisions are appended in one batch, so a run stopped midway leaves the journal as it was and
 the next run decides the same candidates again; an occurrence already in the journal is never
-decided twice, except one suppressed on an earlier day, decided again while its trigger holds
-(its row then holds the latest decision). Deliveries update their rows in small batches as they go.
+decided twice, except one held back by pressure (a cap, another plan first), decided again on
+later days while its trigger holds: each such suppression keeps its own row. Deliveries
+update their rows in small batches as they go.
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ def action_id(plan: ibis.StringValue, person: ibis.StringValue, occurrence: ibis
 def journal_rows(decisions: ibis.Table, as_of: dt.date, due: dt.datetime) -> ibis.Table:
     """Decisions as rows of ``crm_actions``."""
     d = decisions
+    # A suppression may be followed by others and a decision on later days: each keeps a row of
+    # its own, and the decision's id (its message id) stays the occurrence's.
+    day = ibis.ifelse(d.status == "suppressed", "|" + ibis.literal(as_of.isoformat()), "")
     return conform(
         d.select(
-            action_id=action_id(d.plan, d[CUSTOMER_KEY], d.occurrence),
+            action_id=action_id(d.plan, d[CUSTOMER_KEY], d.occurrence + day),
             plan=d.plan,
             **{CUSTOMER_KEY: d[CUSTOMER_KEY]},
             occurrence=d.occurrence,
@@ -54,13 +58,8 @@ def journal_rows(decisions: ibis.Table, as_of: dt.date, due: dt.datetime) -> ibi
 
 
 def append(engine: Engine, rows: ibis.Table) -> None:
-    """Add ``rows`` to the journal (inside the caller's batch).
-
-    A row decided again (an earlier suppression retried) replaces the one of its action.
-    """
+    """Add ``rows`` to the journal (inside the caller's batch)."""
     old = journal_or_none(engine)
-    if old is not None:
-        old = old.anti_join(rows, "action_id")
     engine.write(CRM_ACTIONS.name, rows if old is None else old.union(rows), stage=STAGE)
 
 

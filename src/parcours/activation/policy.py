@@ -64,6 +64,13 @@ def consent_flags(engine, as_of: dt.date, config: PlansConfig, channels) -> ibis
     )
 
 
+def retried(status: ibis.StringValue, reason: ibis.StringValue) -> ibis.BooleanValue:
+    """Suppressed by pressure only: decided again on a later day while the trigger holds."""
+    return (status == "suppressed") & (
+        reason.isin(["priority", "daily"]) | reason.startswith("cap")
+    )
+
+
 def decide(
     engine,
     found: ibis.Table,
@@ -82,9 +89,10 @@ def decide(
     """
     today = ibis.date(day.as_of)
     if journal is not None:
-        # An occurrence is decided once; one suppressed on an earlier day (a cap, another plan's
-        # priority, no consent yet, off season) is decided again while its trigger holds.
-        settled = journal.filter((journal.status != "suppressed") | (journal.decided_on >= today))
+        # An occurrence is decided once, except one held back by pressure on an earlier day
+        # (a cap, another plan first): it is decided again while its trigger holds.
+        again = retried(journal.status, journal.reason) & (journal.decided_on < today)
+        settled = journal.filter(~again)
         found = found.anti_join(
             settled,
             [

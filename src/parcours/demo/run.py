@@ -41,7 +41,12 @@ def run_demo(
         show(ingest_view(report))
         show(warehouse_view(ws.engine))
         run(ws)
+        from parcours.activation.evaluate import evaluate_plans
         from parcours.report import write_report
+        from parcours.views.activation import evaluation_view
+
+        # The retailer's past campaigns arrive with the data: measure them for the report.
+        show(evaluation_view(evaluate_plans(ws)))
 
         console.out.print(f"report: {write_report(ws)}", markup=False, soft_wrap=True)
     return ws

@@ -32,7 +32,7 @@ def sections(ws: Workspace) -> list[Section]:
             if need is not None:
                 reason = text("report.skipped.need", missing=need.text, command=need.command)
             else:
-                command = f"parcours {source.stage or 'ingest'}"
+                command = source.command or f"parcours {source.stage or 'ingest'}"
                 reason = text("report.skipped.run", command=command)
             section.skipped = text("report.skipped", reason=reason)
         out.append(section)

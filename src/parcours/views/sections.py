@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from parcours.schema import (
+    CRM_EVALUATION,
     CUSTOMER_PREDICTIONS,
     IDENTITY_MAP,
     INGEST_LOG,
@@ -33,6 +34,8 @@ class SectionSource:
     # The stage whose command brings the table; None: ``parcours ingest``.
     stage: str | None
     build: Callable[[Workspace], list[View]]
+    # The command bringing the table when it is not a stage's.
+    command: str | None = None
 
 
 def _quality(ws: Workspace) -> list[View]:
@@ -84,6 +87,12 @@ def _monitoring(ws: Workspace) -> list[View]:
     return monitoring_views(ws.engine)
 
 
+def _plans(ws: Workspace) -> list[View]:
+    from parcours.views.activation import activation_views
+
+    return activation_views(ws.engine)
+
+
 SECTIONS: tuple[SectionSource, ...] = (
     SectionSource("quality", INGEST_LOG.name, None, _quality),
     SectionSource("identity", IDENTITY_MAP.name, "resolve", _identity),
@@ -93,4 +102,5 @@ SECTIONS: tuple[SectionSource, ...] = (
     SectionSource("prediction", CUSTOMER_PREDICTIONS.name, "clv", _prediction),
     SectionSource("journeys", JOURNEY_FUNNELS.name, "journeys", _journeys),
     SectionSource("monitor", MONITOR_ANOMALIES.name, "monitor", _monitoring),
+    SectionSource("plans", CRM_EVALUATION.name, None, _plans, "parcours plan evaluate"),
 )
