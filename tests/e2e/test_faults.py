@@ -308,12 +308,20 @@ def kill_group(process: subprocess.Popen) -> None:
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
+    while running_in_group(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
+
+
+def running_in_group(group: int) -> bool:
+    """Whether a process of ``group`` still runs (a zombie left unreaped does not)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, IndexError):
+            continue
+        if int(pgrp) == group and state != "Z":
+            return True
+    return False
 
 
 @pytest.mark.spark
