@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import print_result
+from harness import print_result, write_section
 
 HERE = Path(__file__).parent
 TITLE = "## Journeys: funnels and paths"
@@ -165,17 +165,6 @@ def child(which: str, path: Path) -> None:
     print_result(result)
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (or append it); keep the others."""
-    results = HERE / "RESULTS.md"
-    old = results.read_text() if results.exists() else "# Benchmark results\n"
-    if TITLE in old:
-        head, rest = old.split(TITLE, 1)
-        nxt = rest.find("\n## ")
-        old = head.rstrip("\n") + "\n" + (rest[nxt:] if nxt >= 0 else "")
-    results.write_text(old.rstrip("\n") + "\n\n" + text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=5_000_000)
@@ -270,7 +259,7 @@ def main() -> None:
         ]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_section(text)
+    write_section(TITLE, text)
 
 
 if __name__ == "__main__":

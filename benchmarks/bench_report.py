@@ -27,9 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import run_side
+from harness import run_side, write_section
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 TITLE = "## Report: 1,000,000 customers (`benchmarks/bench_report.py`)"
 # Per-customer tables, with the column holding the person; orders hold the source's id.
 SCALED = {
@@ -169,14 +168,7 @@ def write_results(base: dict, big: dict) -> None:
             "",
         ]
     )
-    text = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if TITLE in text:
-        start = text.index(TITLE)
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + section + ("" if end < 0 else text[end:])
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    RESULTS.write_text(text, "utf-8")
+    write_section(TITLE, section)
 
 
 if __name__ == "__main__":

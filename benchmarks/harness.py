@@ -7,6 +7,9 @@ import json
 import resource
 import subprocess
 import sys
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
 def run_side(script: str, *args: str) -> dict:
@@ -21,3 +24,15 @@ def print_result(result: dict) -> None:
     """Print a side's result, with the peak memory of this process, for ``run_side``."""
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
+
+
+def write_section(title: str, text: str) -> None:
+    """Replace the section ``title`` of RESULTS.md (or append it); keep the others.
+
+    ``text`` is the whole section, its title line first."""
+    old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if title in old:
+        start = old.index(title)
+        end = old.find("\n## ", start + 1)
+        old = old[:start].rstrip("\n") + ("" if end < 0 else old[end:])
+    RESULTS.write_text(old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n", "utf-8")
