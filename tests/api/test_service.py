@@ -65,8 +65,8 @@ class Server:
                 time.sleep(0.2)
         raise AssertionError("server did not start")
 
-    def wait_loaded(self) -> None:
-        deadline = time.monotonic() + 60
+    def wait_loaded(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if httpx.get(f"{self.url}/v1/health").json()["log_bytes"] == 0:
                 return
@@ -297,6 +297,33 @@ def test_collected_rows_skip_the_file_mapping_of_their_source(ws):
     assert _sql(ws, "select order_id, channel from orders") == [
         {"order_id": "o1", "channel": "web"}
     ]
+
+
+@pytest.mark.spark
+def test_collected_events_load_into_a_spark_workspace(ws):
+    import pyarrow.parquet as pq
+
+    config = yaml.safe_load((ws / "parcours.yaml").read_text()) or {}
+    spark = {"master": "local[1]", "conf": {"spark.sql.shuffle.partitions": "1"}}
+    (ws / "parcours.yaml").write_text(yaml.safe_dump({**config, "engine": "spark", "spark": spark}))
+    key = _key(ws)
+    server = Server(ws)
+    try:
+        view = {"type": "track", "userId": "u1", "event": "Product Viewed", "messageId": "v"}
+        who = {"type": "identify", "userId": "u1", "traits": {"email": "a@b.fr"}, "messageId": "i"}
+        batch = {"batch": [view, who, ORDER]}
+        assert httpx.post(f"{server.url}/v1/batch", json=batch, auth=(key, "")).status_code == 200
+        server.wait_loaded(300)  # the loader starts a local Spark session first
+    finally:
+        server.stop()
+
+    def table(name: str) -> list[dict]:
+        return pq.read_table(ws / "spark-tables" / name).to_pylist()
+
+    # The order lands as an order, not also as an event.
+    assert sorted(e["type"] for e in table("events")) == ["identify", "product_view"]
+    assert [c["email"] for c in table("customers")] == ["a@b.fr"]
+    assert [(o["order_id"], o["channel"]) for o in table("orders")] == [("o1", "web")]
 
 
 def test_kill_9_right_after_a_200_loses_nothing(ws):
