@@ -211,7 +211,12 @@ def plant_in_orders(
         hit = hit & _within(t, incident, cal)
         drop |= hit & ~first
         first_back, after = incident.offsets(cal)
-        o["t"][hit & first] += after - first_back
+        later = t + (after - first_back)
+        # A first order bound to a festive or promotion window stays in it.
+        same = (cal.window_of(cal.festive, later) == cal.window_of(cal.festive, t)) & (
+            cal.window_of(cal.promo, later) == cal.window_of(cal.promo, t)
+        )
+        o["t"] = np.where(hit & first & same, later, o["t"])
 
     drop |= _declined(rng, plan, o, p, cal) & ~first
     o = o.take(np.flatnonzero(~drop))
@@ -278,17 +283,24 @@ def plant_fraud(
         The orders, sorted by person and time; the fraud-like persons (``person``, ``kind``).
     """
     count = np.bincount(o["person"], minlength=p.rows)
-    plain = p["case"] == 0
+    plain = (p["case"] == 0) & (count >= 1)
     returners = rng.permutation(np.flatnonzero(plain & (count >= MIN_ORDERS_TO_RETURN)))
     returners = returners[:RETURN_ACCOUNTS]
-    bursting = np.setdiff1d(np.flatnonzero(plain & (count >= 1)), returners)
+    # A burst falls between a person's first and last orders: it changes neither when the
+    # person started (a new customer stays new) nor when they stopped (a lapsing one).
+    first_t = np.full(p.rows, np.inf)
+    last_t = np.full(p.rows, -np.inf)
+    np.minimum.at(first_t, o["person"], o["t"])
+    np.maximum.at(last_t, o["person"], o["t"])
+    spread = plain & (last_t - first_t >= 3)
+    bursting = np.setdiff1d(np.flatnonzero(spread), returners)
     bursting = rng.permutation(bursting)[:BURST_ACCOUNTS]
 
     returned = np.isin(o["person"], returners) & (o["rank"] >= 1)
     o["status"] = np.where(returned, 2, o["status"]).astype(np.int8)
 
-    last_year = float(cal.days - 365)
-    day = np.floor(last_year + rng.random(len(bursting)) * 300)
+    lo, hi = np.floor(first_t[bursting]) + 1, np.floor(last_t[bursting]) - 1
+    day = np.floor(lo + rng.random(len(bursting)) * (hi - lo))
     evening = day + (18 + 3 * rng.random(len(bursting))) / 24
     person = np.repeat(bursting, BURST_ORDERS)
     minutes = np.sort(rng.random((len(bursting), BURST_ORDERS)) * 55, axis=1).ravel()
