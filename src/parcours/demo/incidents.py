@@ -19,6 +19,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from parcours.demo.behaviours import BEHAVIOURS, ReplenishmentBehaviour, RhythmBehaviour
 from parcours.demo.catalogue import CATEGORIES, STORES
 from parcours.demo.columns import Columns
 from parcours.demo.people import AREA_REGION
@@ -292,7 +293,11 @@ def plant_fraud(
     last_t = np.full(p.rows, -np.inf)
     np.minimum.at(first_t, o["person"], o["t"])
     np.maximum.at(last_t, o["person"], o["t"])
-    spread = plain & (last_t - first_t >= 3)
+    # Festive, promotion and tourist buyers buy only in their windows; bursts go to others.
+    steady = np.array(
+        [isinstance(b, RhythmBehaviour | ReplenishmentBehaviour) for b in BEHAVIOURS.values()]
+    )
+    spread = plain & steady[p["behaviour"]] & (last_t - first_t >= 3)
     bursting = np.setdiff1d(np.flatnonzero(spread), returners)
     bursting = rng.permutation(bursting)[:BURST_ACCOUNTS]
 
