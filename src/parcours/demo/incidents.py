@@ -293,9 +293,13 @@ def plant_fraud(
     last_t = np.full(p.rows, -np.inf)
     np.minimum.at(first_t, o["person"], o["t"])
     np.maximum.at(last_t, o["person"], o["t"])
-    # Festive, promotion and tourist buyers buy only in their windows; bursts go to others.
+    # Festive, promotion and tourist buyers buy only in their windows, weekly regulars only in
+    # store: bursts of web orders go to steady buyers who shop on the web.
     steady = np.array(
-        [isinstance(b, RhythmBehaviour | ReplenishmentBehaviour) for b in BEHAVIOURS.values()]
+        [
+            isinstance(b, RhythmBehaviour | ReplenishmentBehaviour) and b.channels.get("web", 0) > 0
+            for b in BEHAVIOURS.values()
+        ]
     )
     spread = plain & steady[p["behaviour"]] & (last_t - first_t >= 3)
     bursting = np.setdiff1d(np.flatnonzero(spread), returners)
