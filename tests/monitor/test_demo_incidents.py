@@ -76,13 +76,7 @@ KINDS = (
     "store_closure",
     "app_checkout_outage",
     "missing_feed",
-    pytest.param(
-        "mispriced_family",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="a family's revenue tripled for a week is not yet flagged on its series",
-        ),
-    ),
+    "mispriced_family",
     pytest.param(
         "regional_decline",
         marks=pytest.mark.xfail(
