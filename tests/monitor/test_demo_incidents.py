@@ -100,7 +100,28 @@ def test_every_planted_incident_is_found_and_explained_by_its_dimension(monitore
     assert (explained.top_value == incident["value"]).all(), (incident, explained)
 
 
-@pytest.mark.xfail(strict=True, reason="some planted accounts score below the review mark")
+def _planted_keys(planted: dict, idmap: pd.DataFrame) -> pd.DataFrame:
+    ids = {(r["source"], r["source_id"]) for a in planted["fraud_accounts"] for r in a["records"]}
+    return idmap[[(s, i) in ids for s, i in zip(idmap.source, idmap.source_id, strict=True)]]
+
+
+def test_every_person_holding_a_fraud_like_accounts_orders_is_listed(monitored):
+    planted, _, _, customers, idmap = monitored
+    keys = _planted_keys(planted, idmap)
+    # The orders sources' records: the person the orders were resolved to.
+    ordering = keys[keys.source.isin(["store", "web", "app"])]
+    assert set(ordering.customer_key) <= set(customers.customer_key)
+    assert ordering.customer_key.nunique() == len(planted["fraud_accounts"])
+    listed = customers[customers.customer_key.isin(ordering.customer_key)]
+    # A burst of four orders is told as four, not capped at the rule's three.
+    assert (listed.max_orders_hour.max()) >= 4
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="identity resolution leaves one planted account's service record apart, a person "
+    "without orders, which no rule can list",
+)
 def test_fraud_like_accounts_are_listed_for_review(monitored):
     planted, _, _, customers, idmap = monitored
     ids = {(r["source"], r["source_id"]) for a in planted["fraud_accounts"] for r in a["records"]}
