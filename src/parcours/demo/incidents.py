@@ -160,8 +160,14 @@ def plan_incidents(seed: int, cal: Calendar) -> IncidentPlan:
             family,
             *priced,
         ),
+        # A first order is never dropped: the decline does not move the new customers.
         decline=PlantedIncident(
-            "regional_decline", "orders", ORDER_KPIS, "region", region, *decline
+            "regional_decline",
+            "orders",
+            ("orders", "revenue", "customers"),
+            "region",
+            region,
+            *decline,
         ),
         seed=seed,
     )
