@@ -82,8 +82,8 @@ KINDS = (
         marks=pytest.mark.xfail(
             strict=True,
             reason="the region's orders are one store's (online orders mostly have no region), "
-            "about 100 a week; at -34% in the last complete week they stay within 3.6 deviations "
-            "of the weekly baseline, whose quadratic trend partly follows the decline, and a "
+            "about 100 a week; at -34% in the last complete week they score about -2 deviations "
+            "on the weekly baseline, whose quadratic trend bends to follow the decline, and a "
             "forecast of the last 13 weeks from the weeks before errs by more on growing series",
         ),
     ),
