@@ -1020,7 +1020,10 @@ class MonitorConfig(Section):
         description="Dimensions each KPI is also followed by (besides the overall series).",
     )
     min_daily_orders: float = Field(
-        5, ge=0, description="A dimension value with fewer orders a day on average is not followed."
+        5,
+        ge=0,
+        description="A dimension value with fewer orders a day on average is not followed day "
+        "by day; with fewer a week, not week by week.",
     )
     country: str = Field(
         "FR",

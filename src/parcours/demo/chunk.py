@@ -27,6 +27,7 @@ class Totals:
     sequences: dict[str, int] = field(default_factory=dict)
     sums: dict[str, float] = field(default_factory=dict)
     bad_rows: list[dict[str, Any]] = field(default_factory=list)
+    fraud: list[dict[str, Any]] = field(default_factory=list)
 
     def next_ids(self, name: str, count: int) -> np.ndarray:
         """The next ``count`` numbers of the sequence ``name`` (from 0)."""
@@ -103,6 +104,7 @@ class Chunk:
     records: dict[str, SourceRecords]
     consents: dict[str, Columns]
     subscriptions: Columns
+    fraud: Columns  # the fraud-like persons (``person``, ``kind``)
     totals: Totals
     files: dict[str, Any]  # key -> sources.NativeFile
 

@@ -32,6 +32,13 @@ from parcours.demo.chunk import Chunk, Totals, first_time
 from parcours.demo.columns import Columns
 from parcours.demo.consents import email_subscriptions, make_consents
 from parcours.demo.emails import campaigns
+from parcours.demo.incidents import (
+    misprice,
+    plan_incidents,
+    plant_fraud,
+    plant_in_anonymous,
+    plant_in_orders,
+)
 from parcours.demo.people import (
     BEHAVIOUR_NAMES,
     email_numbers,
@@ -168,6 +175,7 @@ def generate(
     cal = Calendar.build(as_of)
     cat = Catalogue()
     camps = campaigns(cal)
+    plan = plan_incidents(seed, cal)
     behaviour = assign_behaviours(customers, seed)
     files = open_files(out_dir)
     write_stores(files["stores"])
@@ -179,6 +187,8 @@ def generate(
             rng = np.random.default_rng([seed, 1, chunk])
             _generate_chunk(
                 rng,
+                np.random.default_rng([seed, 18, chunk]),
+                plan,
                 first,
                 behaviour[first : first + CHUNK_PERSONS],
                 customers,
@@ -192,7 +202,7 @@ def generate(
     finally:
         for f in files.values():
             f.close()
-    truth.close(planted_summary(seed, customers, cal, totals, files))
+    truth.close(planted_summary(seed, customers, cal, totals, files, plan))
     sources = mappings()
     mapping_dir = out_dir / "mappings"
     mapping_dir.mkdir(exist_ok=True)
@@ -218,7 +228,7 @@ def generate(
 
 
 def _generate_chunk(
-    rng, first, behaviour, customers, cal, cat, camps, files, truth, totals: Totals
+    rng, plant_rng, plan, first, behaviour, customers, cal, cat, camps, files, truth, totals: Totals
 ) -> None:
     days = float(cal.days)
     p = make_persons(rng, first, behaviour, cal.as_of)
@@ -229,6 +239,8 @@ def _generate_chunk(
 
     # Orders of people, their after-sales and the moment of truth.
     o = make_orders(rng, p, cal)
+    o = plant_in_orders(plant_rng, plan, o, p, cal)
+    o, fraud = plant_fraud(plant_rng, o, p, cal)
     make_aftersales(rng, o, days)
     o = o.take(apply_moment_of_truth(rng, o, p))
     for key, value in repurchase_counts(o, days).items():
@@ -236,6 +248,7 @@ def _generate_chunk(
     sends = plant_winback(rng.spawn(1)[0], o, cal)
     n_person_orders = o.rows
     anon = make_anonymous_orders(rng, int(np.sum(o["channel"] == STORE)), cal)
+    anon = plant_in_anonymous(plant_rng, plan, anon, cal)
     for name, values in o.items():
         if name not in anon:
             anon[name] = (
@@ -246,6 +259,7 @@ def _generate_chunk(
     orders = Columns.concat([o, anon])
     beh = np.concatenate([p["behaviour"][o["person"]], np.full(anon.rows, ANONYMOUS)])
     lines = make_lines(rng, orders, beh, p, cat)
+    misprice(plan, orders, lines, cal)
     person = orders["person"]
     is_person = person >= 0
     surveys = make_surveys(rng, orders, days)
@@ -375,6 +389,7 @@ def _generate_chunk(
         },
         consents={"store": store_cons, "web": web_cons, "app": app_cons},
         subscriptions=subs,
+        fraud=fraud,
         totals=totals,
         files=files,
     )

@@ -7,7 +7,9 @@
 - ``orders.parquet``: every order of every source -> its person (null for anonymous store
   tickets), with its planted flags.
 - ``planted.json``: the planted parameters (``behaviours.planted_parameters``), the calendar,
-  the realised rates and the bad rows of the store export (file, line, field, reason).
+  the realised rates, the bad rows of the store export (file, line, field, reason), the
+  incidents planted for the monitor (``incidents``: kind, KPI, dimension and value, first and
+  last day) and the fraud-like accounts (``fraud_accounts``: person, kind, source ids).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from parcours.demo.behaviours import (
 )
 from parcours.demo.catalogue import CATEGORIES, CATEGORY_INDEX, STORES
 from parcours.demo.chunk import Chunk, Totals, take_or_null
+from parcours.demo.incidents import IncidentPlan
 from parcours.demo.people import (
     AREA_CITY,
     AREA_REGION,
@@ -158,6 +161,8 @@ def write_truth_chunk(truth: TruthWriter, ctx: Chunk) -> None:
     renewal = np.array([RENEWAL_DAYS.get(c.code) or np.nan for c in CATEGORIES] + [np.nan])[
         p["favourite"]
     ]
+    fraud_of = np.full(n, -1, np.int64)
+    fraud_of[ctx.fraud["person"]] = np.arange(ctx.fraud.rows)
     truth.append(
         PERSONS,
         {
@@ -210,8 +215,10 @@ def write_truth_chunk(truth: TruthWriter, ctx: Chunk) -> None:
             "identity_case": pa.array(np.array(CASES)[p["case"]]),
             "email_optin_at": _ts_array(subs["subscribed"], start),
             "email_optout_at": _ts_array(subs["unsubscribed"], start),
+            "fraud_like": take_or_null(pa.array(ctx.fraud["kind"], pa.string()), fraud_of),
         },
     )
+    _fraud_truth(ctx, pid, sources)
 
     recs = []
     for name, src in sources:
@@ -304,13 +311,31 @@ def write_truth_chunk(truth: TruthWriter, ctx: Chunk) -> None:
         t.add(f"share_{name}_n", (np.array(BEHAVIOUR_NAMES)[p["behaviour"]] == name).sum())
 
 
+def _fraud_truth(ctx: Chunk, pid: pa.Array, sources) -> None:
+    """Each fraud-like person of the chunk, with the source ids of its records."""
+    for person, kind in zip(ctx.fraud["person"], ctx.fraud["kind"], strict=True):
+        ids = [
+            {"source": name, "source_id": str(src.records["source_id"][int(i)])}
+            for name, src in sources
+            for i in np.flatnonzero(src.records["person"] == person)
+        ]
+        ctx.totals.fraud.append(
+            {"person_id": pid[int(person)].as_py(), "kind": str(kind), "records": ids}
+        )
+
+
 def _ratio(s: dict[str, float], num: str, den: str) -> float | None:
     d = s.get(den, 0.0)
     return round(s.get(num, 0.0) / d, 4) if d else None
 
 
 def planted_summary(
-    seed: int, customers: int, cal: Calendar, totals: Totals, files: dict[str, Any]
+    seed: int,
+    customers: int,
+    cal: Calendar,
+    totals: Totals,
+    files: dict[str, Any],
+    plan: IncidentPlan,
 ) -> dict[str, Any]:
     """The content of ``planted.json``: parameters, calendar, realised rates, bad rows.
 
@@ -324,6 +349,8 @@ def planted_summary(
         What was summed over the chunks.
     files : dict
         The demo's ``sources.NativeFile`` objects, by key.
+    plan : IncidentPlan
+        The incidents planted for the monitor.
 
     Returns
     -------
@@ -396,6 +423,8 @@ def planted_summary(
         "realised": realised,
         "identify_event": "identify",
         "bad_rows": totals.bad_rows,
+        "incidents": [i.as_dict() for i in plan.all],
+        "fraud_accounts": totals.fraud,
         "files": {
             k: {
                 "path": str(f.path.relative_to(f.path.parent.parent)),

@@ -211,7 +211,8 @@ def fit_weekly(
     From two years, a quadratic trend, the yearly curve and the calendar; below, the median.
     One regression with Tukey's biweight: a week far off the curve (a closure, a decline)
     gets no weight. The trend is kept stiff on purpose, so that a gradual decline of a few
-    months stands out of it as a trend change instead of being followed.
+    months stands out of it as a trend change instead of being followed; at the end of the
+    history, though, the quadratic term bends to follow the last weeks.
     """
     y = np.log1p(np.maximum(values, 0)) if log else values.astype(float)
     ok = np.isfinite(y)

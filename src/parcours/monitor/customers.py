@@ -35,10 +35,14 @@ def abnormal_customers(engine: Engine, as_of: dt.date) -> ibis.Table:
     """
     o = engine.table(CUSTOMER_ORDERS.name)
     o = o.filter(o[CUSTOMER_KEY].notnull(), o.ordered_at < end_of(as_of))
-    hourly = o.group_by([o[CUSTOMER_KEY], o.ordered_at.truncate("h").name("_hour")]).aggregate(
-        _n=o.count()
+    # Orders within any hour, not within a clock hour: a burst from 18:40 to 19:20 counts.
+    # Each order counts the person's orders of the hour that starts with it, all of them (a
+    # burst of five is told as five).
+    hour = ibis.window(
+        group_by=o[CUSTOMER_KEY], order_by=o.ordered_at, range=(0, ibis.interval(hours=1))
     )
-    burst = hourly.group_by(CUSTOMER_KEY).aggregate(max_orders_hour=hourly._n.max())
+    counted = o.mutate(_n=o.ordered_at.count().over(hour))
+    burst = counted.group_by(CUSTOMER_KEY).aggregate(max_orders_hour=counted._n.max())
     per = o.group_by(CUSTOMER_KEY).aggregate(
         orders=o.count(),
         returned=(o.status == "returned").cast("int64").sum(),
