@@ -10,6 +10,7 @@ Usage: python benchmarks/bench_live.py DEMO_WORKSPACE [SAMPLES]
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import shutil
@@ -21,7 +22,9 @@ import time
 from pathlib import Path
 
 import httpx
+from harness import write_section
 
+TITLE = "## Service: near real time (`benchmarks/bench_live.py`)"
 # The stages whose tables a live update changes: the way to the same result without it.
 BASELINE = ("resolve", "profile", "segments")
 
@@ -119,15 +122,26 @@ def main() -> None:
     shutil.copyfile(ws / "parcours.duckdb", work / "copy.duckdb")
     copy = time.perf_counter() - start
     shutil.rmtree(work)
-    print(f"workspace: {demo} ({size_mb:.0f} MB database), loader interval 2 s (default)")
-    print(
-        f"delay from 200 to updated profile, {len(delays)} orders: "
-        f"p50 {_percentile(delays, 0.5):.2f} s, p95 {_percentile(delays, 0.95):.2f} s, "
-        f"max {max(delays):.2f} s"
+    text = "\n".join(
+        [
+            TITLE,
+            "",
+            f"{dt.date.today().isoformat()}, {os.cpu_count()} cores, load average "
+            f"{open('/proc/loadavg').read().split()[0]} at the end. Workspace: a demo of "
+            f"{size_mb:.0f} MB; loader interval 2 s (default). Target: p95 under 5 s.",
+            "",
+            "| measure | seconds |",
+            "| --- | --- |",
+            f"| delay from a 200 to the updated profile, p50 ({len(delays)} orders) | "
+            f"{_percentile(delays, 0.5):.2f} |",
+            f"| same, p95 | {_percentile(delays, 0.95):.2f} |",
+            f"| same, max | {max(delays):.2f} |",
+            f"| baseline: parcours {', '.join(BASELINE)} | {full_run:.1f} |",
+            f"| read snapshot: copy of the database | {copy:.2f} |",
+        ]
     )
-    print(f"baseline: parcours {', '.join(BASELINE)} afterwards: {full_run:.1f} s")
-    print(f"read snapshot copy of the database: {copy:.2f} s")
-    print(f"load average: {open('/proc/loadavg').read().strip()}")
+    print(text)
+    write_section(TITLE, text)
 
 
 if __name__ == "__main__":
