@@ -524,6 +524,36 @@ class Engine:
             new = self.tables_dir / swapping.get(folder.name, folder.name)
             self.con.read_parquet(str(new if new.is_dir() else folder), table_name=folder.name)
 
+    def replace_rows(
+        self, name: str, old_rows: ibis.BooleanValue, new: ibis.Table, *, stage: str
+    ) -> None:
+        """Replace the rows of table ``name`` where ``old_rows`` holds by the rows of ``new``.
+
+        On DuckDB only those rows are deleted and inserted, inside the batch's transaction: a
+        live update of a few persons does not rewrite a large table. On Spark the table is
+        rewritten, as by ``write``.
+        """
+        old = self.table(name)
+        schema = old.schema()
+        new = new.select(*[new[c].cast(schema[c]) for c in old.columns])
+        gone = old_rows.fill_null(False)
+        if self.name != "duckdb":
+            self.write(name, old.filter(~gone).union(new), stage=stage)
+            return
+        rows, rids = f"_staged_{name}_rows", f"_staged_{name}_gone"
+        with self._batch(sweep=False):
+            # Both read the table: materialised before it changes.
+            self.write(rows, new, stage=stage)
+            marked = old.select(rid=old.rowid(), gone=gone)
+            self.write(rids, marked.filter(marked.gone).select("rid"), stage=stage)
+            try:
+                self.con.raw_sql(f'DELETE FROM "{name}" WHERE rowid IN (SELECT rid FROM "{rids}")')
+                self.con.raw_sql(f'INSERT INTO "{name}" SELECT * FROM "{rows}"')
+            except Exception as e:
+                raise EngineError(f"{stage}: replacing rows of {name}: {e}") from e
+            self.drop(rows)
+            self.drop(rids)
+
     def drop(self, name: str) -> None:
         if self.name == "duckdb":
             self.con.drop_table(name, force=True)

@@ -130,10 +130,7 @@ def _link_new_records(engine: Engine, touched: ibis.Table, now: dt.datetime) -> 
 
 
 def _replace(engine: Engine, name: str, old_rows: ibis.BooleanValue, new: ibis.Table) -> None:
-    old = engine.table(name)
-    schema = old.schema()
-    new = new.select(*[new[c].cast(schema[c]) for c in old.columns])
-    engine.write(name, old.filter(~old_rows.fill_null(False)).union(new), stage=STAGE)
+    engine.replace_rows(name, old_rows, new, stage=STAGE)
 
 
 def update_persons(ws: Workspace, records: Iterable[tuple[str, str]]) -> LiveUpdate:
