@@ -119,6 +119,25 @@ def test_a_batch_commits_every_write_and_drop_together_or_none(workspace):
     assert not engine.has_table("gone") and not engine.has_table("identity_work_x")
 
 
+def test_replace_rows_swaps_the_rows_that_match_and_keeps_the_others(workspace):
+    engine = workspace.engine
+    data = pa.table({"k": ["a", "b", "c"], "x": [1, 2, 3]})
+    engine.write("t", engine.from_arrow(data, "t_src"), stage="test")
+    t = engine.table("t")
+    new = engine.from_arrow(pa.table({"x": [20, 40], "k": ["b", "d"]}), "t_new")
+    # Rows whose key is b or missing go; the new ones come in the table's own column order.
+    with engine.batch():
+        engine.replace_rows("t", t.k.isin(["b", "z"]) | t.x.isnull(), new, stage="test")
+    got = engine.to_pyarrow(engine.table("t").order_by("k")).to_pylist()
+    assert got == [{"k": "a", "x": 1}, {"k": "b", "x": 20}, {"k": "c", "x": 3}, {"k": "d", "x": 40}]
+    # A failed batch leaves the table as it was.
+    with pytest.raises(RuntimeError, match="stopped"), engine.batch():
+        engine.replace_rows("t", engine.table("t").k == "a", new, stage="test")
+        raise RuntimeError("stopped")
+    assert len(engine.to_pyarrow(engine.table("t"))) == 4
+    assert not [n for n in engine.con.list_tables() if n.startswith("_staged_")]
+
+
 def test_a_spark_swap_killed_half_way_is_completed_by_the_next_start(tmp_path):
     from types import SimpleNamespace
 
