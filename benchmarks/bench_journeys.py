@@ -221,7 +221,7 @@ def main() -> None:
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
         f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}; load average "
-        f"{os.getloadavg()[0]:.1f} at the end (a shared machine: times are upper bounds). "
+        f"{os.getloadavg()[0]:.1f} at the end. "
         f"Events generated in DuckDB ({'reused' if args.events_file else f'{made:.0f} s'}, "
         f"not counted). Both sides: DuckDB, 2 threads, memory limit {MEMORY_LIMIT}. parcours "
         "(through Ibis): checkout funnel (session scope, split by channel), browse-to-buy "

@@ -31,8 +31,10 @@ def write_section(title: str, text: str) -> None:
 
     ``text`` is the whole section, its title line first."""
     old = RESULTS.read_text("utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if title in old:
-        start = old.index(title)
-        end = old.find("\n## ", start + 1)
-        old = old[:start].rstrip("\n") + ("" if end < 0 else old[end:])
-    RESULTS.write_text(old.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n", "utf-8")
+    section = text.rstrip("\n") + "\n"
+    if title not in old:
+        RESULTS.write_text(old.rstrip("\n") + "\n\n" + section, "utf-8")
+        return
+    start = old.index(title)
+    end = old.find("\n## ", start + 1)
+    RESULTS.write_text(old[:start] + section + ("" if end < 0 else old[end:]), "utf-8")
