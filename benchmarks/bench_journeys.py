@@ -259,7 +259,7 @@ def main() -> None:
         ]
     text = "\n".join(lines) + "\n"
     print(text)
-    write_section(TITLE, text)
+    write_section(f"{TITLE} over {n:,} events", text)
 
 
 if __name__ == "__main__":
