@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import run_side, write_section
+from harness import peak_rss_mib, run_side, write_section
 
 TITLE = "## Report: 1,000,000 customers (`benchmarks/bench_report.py`)"
 # Per-customer tables, with the column holding the person; orders hold the source's id.
@@ -63,16 +63,8 @@ def child(workspace: str) -> None:
     out["seconds"] = (time.perf_counter() - start) / 2
     with Workspace.open(Path(workspace)) as ws:
         out["customers"] = int(ws.engine.execute(ws.engine.table("customer_profile").count()))
-    out["peak_rss_mib"] = _peak_rss_mib()
+    out["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(out))
-
-
-def _peak_rss_mib() -> float:
-    """This process's own peak RSS: ``VmHWM`` starts afresh at exec, unlike ``ru_maxrss``,
-    which a child keeps from the parent it was forked from (here, the one that scaled the
-    warehouse)."""
-    status = Path("/proc/self/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
 
 
 def _values(traces: list[dict]) -> int:

@@ -4,7 +4,7 @@ memory it reports is its own."""
 from __future__ import annotations
 
 import json
-import resource
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,9 +20,16 @@ def run_side(script: str, *args: str) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def peak_rss_mib() -> float:
+    """This process's own peak RSS: ``VmHWM`` starts afresh at exec, unlike ``ru_maxrss``,
+    which keeps the parent's high-water mark."""
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+
 def print_result(result: dict) -> None:
     """Print a side's result, with the peak memory of this process, for ``run_side``."""
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = peak_rss_mib()
     print(json.dumps(result))
 
 
