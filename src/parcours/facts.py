@@ -17,6 +17,11 @@ from parcours.schema import CUSTOMER_KEY, CUSTOMER_ORDERS
 PROFILE = "customer_profile"
 
 
+def as_date(value: dt.date | None) -> dt.date | None:
+    """A date as the engines return it (a date, or a timestamp at midnight) as a date."""
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
 def resolve_as_of(engine: Engine, as_of: dt.date | None) -> dt.date:
     """The analysis date: ``as_of`` when given, else the date of the last order."""
     if as_of is not None:
@@ -29,7 +34,7 @@ def resolve_as_of(engine: Engine, as_of: dt.date | None) -> dt.date:
     last = engine.execute(engine.table(CUSTOMER_ORDERS.name).ordered_at.max())
     if last is None:
         raise MissingInputError("the workspace has no orders", hint="parcours ingest orders FILE")
-    return last.date() if hasattr(last, "date") else last
+    return as_date(last)
 
 
 def end_of(as_of: dt.date) -> ibis.Value:

@@ -26,6 +26,7 @@ import ibis
 import pyarrow as pa
 
 from parcours.engine import Engine
+from parcours.facts import as_date
 from parcours.identity.golden import golden_records
 from parcours.identity.keyed import customer_consents, customer_events, customer_orders
 from parcours.identity.keys import KEY_DIGITS, KEY_PREFIX
@@ -129,10 +130,6 @@ def _link_new_records(engine: Engine, touched: ibis.Table, now: dt.datetime) -> 
     return len(rows)
 
 
-def _replace(engine: Engine, name: str, old_rows: ibis.BooleanValue, new: ibis.Table) -> None:
-    engine.replace_rows(name, old_rows, new, stage=STAGE)
-
-
 def update_persons(ws: Workspace, records: Iterable[tuple[str, str]]) -> LiveUpdate:
     """Bring the single customer view and the profile of the persons of ``records`` up to date.
 
@@ -171,7 +168,7 @@ def update_persons(ws: Workspace, records: Iterable[tuple[str, str]]) -> LiveUpd
             for name, expr in ((CUSTOMERS_GOLDEN.name, gold), (GOLDEN_LINEAGE.name, lineage)):
                 if engine.has_table(name):
                     t = engine.table(name)
-                    _replace(engine, name, t[CUSTOMER_KEY].isin(keys), expr)
+                    engine.replace_rows(name, t[CUSTOMER_KEY].isin(keys), expr, stage=STAGE)
         if engine.has_table(CUSTOMER_PROFILE.name) and engine.has_table(CUSTOMER_ORDERS.name):
             _update_profile(ws, keys)
     return out
@@ -181,11 +178,11 @@ def _update_facts(engine: Engine, person_records: ibis.Table, ids: ibis.Table) -
     if engine.has_table(ORDERS.name) and engine.has_table(CUSTOMER_ORDERS.name):
         o = engine.table(ORDERS.name)
         co = engine.table(CUSTOMER_ORDERS.name)
-        _replace(
-            engine,
+        engine.replace_rows(
             CUSTOMER_ORDERS.name,
             _mine(co, person_records, "customer_id"),
             customer_orders(o.filter(_mine(o, person_records, "customer_id")), ids),
+            stage=STAGE,
         )
     if engine.has_table(EVENTS.name) and engine.has_table(CUSTOMER_EVENTS.name):
         e = engine.table(EVENTS.name)
@@ -193,31 +190,30 @@ def _update_facts(engine: Engine, person_records: ibis.Table, ids: ibis.Table) -
         mine = _mine(e, person_records, "customer_id")
         visitors = e.filter(mine & e.anonymous_id.notnull()).select(v=e.anonymous_id).distinct()
         ce = engine.table(CUSTOMER_EVENTS.name)
-        _replace(
-            engine,
+        engine.replace_rows(
             CUSTOMER_EVENTS.name,
             _mine(ce, person_records, "customer_id") | ce.anonymous_id.isin(visitors.v),
             customer_events(e.filter(mine | e.anonymous_id.isin(visitors.v)), ids),
+            stage=STAGE,
         )
     if engine.has_table(CONSENTS.name) and engine.has_table(CUSTOMER_CONSENTS.name):
         c = engine.table(CONSENTS.name)
         cc = engine.table(CUSTOMER_CONSENTS.name)
         mine_keys = ids.filter(_mine(ids, person_records, "source_id"))[CUSTOMER_KEY]
-        _replace(
-            engine,
+        engine.replace_rows(
             CUSTOMER_CONSENTS.name,
             cc[CUSTOMER_KEY].isin(mine_keys),
             customer_consents(c.filter(_mine(c, person_records, "customer_id")), ids),
+            stage=STAGE,
         )
 
 
 def _update_profile(ws: Workspace, keys: list[str]) -> None:
     engine = ws.engine
     old = engine.table(CUSTOMER_PROFILE.name)
-    as_of = engine.execute(old.as_of.max())
+    as_of = as_date(engine.execute(old.as_of.max()))
     if as_of is None:
         return
-    as_of = as_of.date() if isinstance(as_of, dt.datetime) else as_of
     co = engine.table(CUSTOMER_ORDERS.name)
     latest = engine.execute(co.filter(co[CUSTOMER_KEY].isin(keys)).ordered_at.max())
     counted_to = max(as_of, latest.date()) if latest is not None else as_of
@@ -233,22 +229,16 @@ def _update_profile(ws: Workspace, keys: list[str]) -> None:
     rows = base.left_join(kept, base[CUSTOMER_KEY] == kept[CUSTOMER_KEY]).select(
         *[base[c] for c in base.columns], *[kept[c] for c in later]
     )
-    engine.write("_live_profile_rows", rows, stage=STAGE)
-    rows = engine.table("_live_profile_rows")
-    _replace(engine, CUSTOMER_PROFILE.name, old[CUSTOMER_KEY].isin(keys), rows)
+    engine.replace_rows(CUSTOMER_PROFILE.name, old[CUSTOMER_KEY].isin(keys), rows, stage=STAGE)
     if "lifecycle_segment" in later:
         profile = engine.table(CUSTOMER_PROFILE.name)
         renewal = renewal_times(categories) if categories is not None else None
         segment = lifecycle_segments(profile, renewal, ws.config.lifecycle)
-        segment = segment.filter(segment[CUSTOMER_KEY].isin(keys))
-        engine.write("_live_segments", segment, stage=STAGE)
-        seg = engine.table("_live_segments")
+        seg = segment.filter(segment[CUSTOMER_KEY].isin(keys))
         p = engine.table(CUSTOMER_PROFILE.name)
         mine = p.filter(p[CUSTOMER_KEY].isin(keys))
         updated = mine.left_join(seg, mine[CUSTOMER_KEY] == seg[CUSTOMER_KEY]).select(
             *[mine[c] for c in p.columns if c != "lifecycle_segment"],
             lifecycle_segment=seg.lifecycle_segment,
         )
-        _replace(engine, CUSTOMER_PROFILE.name, p[CUSTOMER_KEY].isin(keys), updated)
-    engine.drop("_live_profile_rows")
-    engine.drop("_live_segments")
+        engine.replace_rows(CUSTOMER_PROFILE.name, p[CUSTOMER_KEY].isin(keys), updated, stage=STAGE)

@@ -9,7 +9,7 @@ import ibis
 
 from parcours.engine import Engine
 from parcours.errors import UserInputError
-from parcours.facts import PROFILE, purchases
+from parcours.facts import PROFILE, as_date, purchases
 from parcours.metrics.categories import renewal_times
 from parcours.metrics.channels import recruitment_paths
 from parcours.metrics.cohorts import cohort_triangles
@@ -147,7 +147,7 @@ def read_profile(engine: Engine) -> tuple[ibis.Table, dt.date]:
     as_of = engine.execute(profile.as_of.max())
     if as_of is None:
         raise UserInputError("the customer profile is empty", hint="run: parcours profile")
-    return profile, as_of.date() if hasattr(as_of, "date") else as_of
+    return profile, as_date(as_of)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import datetime as dt
 import ibis
 
 from parcours.engine import conform
-from parcours.facts import resolve_as_of
+from parcours.facts import as_date, resolve_as_of
 from parcours.schema import CUSTOMER_KEY, CUSTOMER_PROFILE, SEGMENT_MOVES, SEGMENT_PREVIOUS
 from parcours.workspace import Workspace
 
@@ -32,17 +32,13 @@ def keep_previous_segments(ws: Workspace, as_of: dt.date | None = None) -> bool:
     p = engine.table(CUSTOMER_PROFILE.name)
     if "lifecycle_segment" not in p.columns:
         return False
-    if engine.has_table(SEGMENT_PREVIOUS.name) and _date(
+    if engine.has_table(SEGMENT_PREVIOUS.name) and as_date(
         engine.execute(p.as_of.max())
     ) == resolve_as_of(engine, as_of):
         return True
     kept = p.select(CUSTOMER_KEY, "lifecycle_segment", "as_of")
     engine.write(SEGMENT_PREVIOUS.name, conform(kept, SEGMENT_PREVIOUS), stage=STAGE)
     return True
-
-
-def _date(value) -> dt.date | None:
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def segment_moves(previous: ibis.Table, profile: ibis.Table) -> ibis.Table:
