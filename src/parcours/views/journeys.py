@@ -16,7 +16,18 @@ from parcours.schema import (
     JOURNEY_TRANSITIONS,
 )
 from parcours.views.locale import joined, text, word
-from parcours.views.model import Chart, Column, Finding, Note, Series, Table, Text, View, same
+from parcours.views.model import (
+    LANGS,
+    Chart,
+    Column,
+    Finding,
+    Note,
+    Series,
+    Table,
+    Text,
+    View,
+    same,
+)
 from parcours.views.source import table_rows
 
 # The path separator of journey_paths and its mark of a journey that goes on.
@@ -122,7 +133,7 @@ def _funnel_view(name: str, rows: list[dict[str, Any]], description: str) -> Vie
             text("col.step"),
             series=tuple(
                 Series(
-                    text("all") if split == "all" else joined(split),
+                    joined(split),
                     tuple(word(r["step"]) for r in part),
                     tuple(r["conversion"] for r in part),
                 )
@@ -201,7 +212,7 @@ def _path(path: str) -> Text:
     return Text(
         *(
             PATH_SEPARATOR.join(n(lang) + m for n, m in zip(named, marks, strict=True))
-            for lang in ("en", "fr")
+            for lang in LANGS
         )
     )
 

@@ -333,8 +333,8 @@ def _charts_and_findings(view: View, engine: Engine, second, renewal, recruitmen
 
 
 def _channel(channel: str) -> Text:
-    """A channel named in both languages; ``none`` (no next channel yet), ``all`` in words."""
-    return text(channel) if channel in ("none", "all") else joined(channel)
+    """A channel named in both languages; ``none`` (no next channel yet) in words."""
+    return text("none") if channel == "none" else joined(channel)
 
 
 def _on(channel: str) -> Text:

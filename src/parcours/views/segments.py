@@ -61,7 +61,9 @@ def personas_view(engine: Engine) -> View:
     view.tables.append(
         Table(
             PERSONA_COLUMNS,
-            tuple(tuple(_persona_cells(r)[c.key] for c in PERSONA_COLUMNS) for r in rows),
+            tuple(
+                tuple(cells[c.key] for c in PERSONA_COLUMNS) for cells in map(_persona_cells, rows)
+            ),
             text("seg.personas"),
         )
     )
