@@ -442,10 +442,11 @@ def _train(linker, engine: Engine, records: ibis.Table, present: set[str], repor
         if pairs < MIN_EM_PAIRS:
             report.training.append(f"m on pairs equal on {label}: skipped, {pairs:,} pairs")
             continue
-        proportion = min(1.0, (EM_PAIRS_TARGET / pairs) ** 0.5)
         try:
+            # Splink samples records so that about `max_pairs` blocked pairs remain; its
+            # `record_sample_proportion` alone only sizes the probe and samples nothing.
             linker.training.estimate_parameters_using_expectation_maximisation(
-                _block(rule), record_sample_proportion=proportion
+                _block(rule), max_pairs=EM_PAIRS_TARGET
             )
         except Exception as e:  # EM may still find nothing to learn in a sample
             report.training.append(f"m on pairs equal on {label}: failed ({type(e).__name__})")
