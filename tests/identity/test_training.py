@@ -43,3 +43,32 @@ def test_a_level_no_random_pair_falls_in_is_strong_evidence(make_workspace, tmp_
         for level in comparison["comparison_levels"]:
             if not level.get("is_null_level"):
                 assert level.get("u_probability") is not None, level["label_for_charts"]
+
+
+def test_a_narrow_rule_over_the_budget_lengthens_its_name_prefix(make_workspace, monkeypatch):
+    """Thirty first names sharing their first three letters, two records each, one family
+    name and postal code: the first letter narrows nothing, the first four split them."""
+    import pyarrow as pa
+
+    from parcours.identity import matching
+
+    firsts = [f"max{chr(97 + i)}" for i in range(30) for _ in range(2)]
+    engine = make_workspace().engine
+    records = engine.from_arrow(
+        pa.table(
+            {
+                "first_name": firsts,
+                "last_name": ["martin"] * 60,
+                "postal_code": ["75001"] * 60,
+            }
+        ),
+        "records",
+    )
+    monkeypatch.setattr(matching, "PAIR_BUDGET", 0)  # the budget is then 2 pairs per record
+    rules = matching.chosen_rules(engine, records, {"first_name", "last_name", "postal_code"}, 60)
+    labels = [matching._rule_label(r) for r in rules]
+    # first_name[:1] to [:3] make all 1,770 pairs, [:4] the 30 of the true pairs only.
+    assert labels[0] == "first_name[:4] + last_name + postal_code"
+    assert matching.pair_count(engine, records, rules[0]) == 30
+    # A rule within the budget keeps its prefix.
+    assert labels[1] == "first_name + last_name[:1] + postal_code"

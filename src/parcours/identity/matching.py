@@ -93,6 +93,12 @@ BROAD_RULES: tuple[tuple[Key, ...], ...] = (
     (("postal_code", None),),
 )
 PAIR_BUDGET = 1e6  # pairs a broad rule may add, or 2 per record when there are more
+# A narrow rule over the budget keeps its place with longer name prefixes (first_name[:1] to
+# [:2], ...; beyond MAX_PREFIX the whole name): where names are few and records many, the
+# first letter of a name no longer narrows anything, while a typo after the prefix is still
+# caught.
+GROWING_PREFIXES = ("first_name", "last_name")
+MAX_PREFIX = 6
 DETERMINISTIC_RULES: tuple[tuple[Key, ...], ...] = (
     (("email", None),),
     (("phone", None),),
@@ -223,12 +229,38 @@ def pair_count(engine: Engine, records: ibis.Table, rule: tuple[Key, ...]) -> in
     return int(total or 0)
 
 
+def _longer_prefixes(rule: tuple[Key, ...]) -> tuple[Key, ...] | None:
+    """The rule with every name prefix one character longer; None when none is left."""
+    if not any(c in GROWING_PREFIXES and k is not None for c, k in rule):
+        return None
+    return tuple(
+        (c, (k + 1 if k < MAX_PREFIX else None) if c in GROWING_PREFIXES and k else k)
+        for c, k in rule
+    )
+
+
+def _within_budget(
+    engine: Engine, records: ibis.Table, rule: tuple[Key, ...], budget: float
+) -> tuple[Key, ...]:
+    """The rule, its name prefixes lengthened until its pairs fit the budget (or are whole)."""
+    while pair_count(engine, records, rule) > budget:
+        longer = _longer_prefixes(rule)
+        if longer is None:
+            break
+        rule = longer
+    return rule
+
+
 def chosen_rules(
     engine: Engine, records: ibis.Table, present: set[str], n: int
 ) -> list[tuple[Key, ...]]:
     """The blocking rules for the columns present, with the broad ones the budget allows."""
-    rules = [r for r in BLOCKING_RULES if _rule_fields(r) <= present]
     budget = max(PAIR_BUDGET, 2 * n)
+    rules = [
+        _within_budget(engine, records, r, budget)
+        for r in BLOCKING_RULES
+        if _rule_fields(r) <= present
+    ]
     for rule in BROAD_RULES:
         if _rule_fields(rule) <= present and pair_count(engine, records, rule) <= budget:
             rules.append(rule)
