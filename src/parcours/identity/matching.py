@@ -57,8 +57,8 @@ COMPARED = (
     "address",
 )
 U_PAIRS = 1e6  # random pairs for u: Splink's default, plenty for these few levels
-# Blocked pairs per EM session. At 200,000 records the fitted m of every level were the same
-# to four digits with 300,000 as with 2 million (benchmarks/RESULTS.md): more only costs time.
+# Blocked pairs per EM session: at 1 million records, sessions of 300,000 pairs and sessions
+# of every pair (up to 88 million) gave the same persons; more only costs time.
 EM_PAIRS_TARGET = 3e5
 MIN_EM_PAIRS = 100  # fewer pairs estimate nothing: the session is skipped, priors stay
 MIN_RANDOM_PAIRS = 1_000  # fewer possible pairs: u keeps its prior
