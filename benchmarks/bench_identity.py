@@ -26,9 +26,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from harness import print_result, run_side
+from harness import print_result, run_side, write_section
 
-HERE = Path(__file__).parent
 SOURCES = ("store", "web", "app")
 DUPLICATES = 0.2  # share of records that are a second record of a person
 SPLINK_THRESHOLD = 0.99  # Splink alone: a fixed threshold, as its tutorials use
@@ -208,13 +207,14 @@ def main() -> None:
             results[which] = run_side(
                 __file__, which, "--workspace", str(ws_dir), "--truth", str(tmp / "truth.parquet")
             )
+    title = "## Identity resolution:"
     lines = [
-        f"## Identity resolution: {args.records:,} customer records, "
+        f"{title} {args.records:,} customer records, "
         f"{DUPLICATES:.0%} second records of a person in another source",
         "",
         f"Machine: {os.cpu_count()} cores, {platform.machine()}, "
-        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}. "
-        "Target: under 3 minutes and 6 GiB.",
+        f"Python {platform.python_version()}; {time.strftime('%Y-%m-%d')}; load average "
+        f"{os.getloadavg()[0]:.1f} at the end. Target: under 3 minutes and 6 GiB.",
         "",
         "| implementation | time (s) | peak RSS (MiB) | persons | pairwise precision "
         "| pairwise recall |",
@@ -228,13 +228,7 @@ def main() -> None:
         )
     text = "\n".join(lines) + "\n"
     print(text)
-    results_md = HERE / "RESULTS.md"
-    marker = "## Identity resolution:"
-    old = results_md.read_text() if results_md.exists() else "# Benchmarks\n"
-    kept = old.split(marker)[0].rstrip() + "\n"
-    rest = old.split(marker)[1].split("\n## ", 1) if marker in old else []
-    tail = ("\n## " + rest[1]) if len(rest) > 1 else ""
-    results_md.write_text(kept + "\n" + text + tail)
+    write_section(title, text)
 
 
 if __name__ == "__main__":
